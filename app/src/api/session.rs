@@ -1,0 +1,98 @@
+//! Logging in and out, and who is signed in.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user as the browser sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub username: String,
+}
+
+/// Checks the credentials and sets the session cookie.
+#[server(endpoint = "login", input = server_fn::codec::Json)]
+pub async fn login(username: String, password: String) -> Result<SignedInUser, AppError> {
+    use crate::ssr::{SESSION_COOKIE, ServerContext};
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+
+    let ctx = ServerContext::get()?;
+    let username = username.trim().to_owned();
+    let mut errors = domain::FieldErrors::new();
+    if username.is_empty() {
+        errors.add("username", "Enter your user name.");
+    }
+    if password.is_empty() {
+        errors.add("password", "Enter your password.");
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let address = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    let mut conn = ctx.conn().await?;
+    let session = backend::accounts::login(
+        &mut conn,
+        &ctx.redis,
+        &username,
+        &password,
+        &address,
+        ctx.session_lifetime,
+    )
+    .await
+    .inspect_err(
+        |e| tracing::info!(user = %username, client = %address, reason = %e, "login refused"),
+    )?;
+    tracing::info!(user = %session.user.username, client = %address, "logged in");
+    let cookie = session_cookie(
+        SESSION_COOKIE,
+        &session.token,
+        ctx.session_lifetime.num_seconds(),
+        ctx.secure_cookies,
+    );
+    set_cookie(&cookie);
+    Ok(SignedInUser {
+        username: session.user.username,
+    })
+}
+
+/// Ends the current session and clears the cookie.
+#[server(endpoint = "logout", input = server_fn::codec::Json)]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::ssr::{SESSION_COOKIE, ServerContext, current_user};
+    let ctx = ServerContext::get()?;
+    let user = current_user().await?;
+    let mut conn = ctx.conn().await?;
+    backend::models::Session::delete(&mut conn, &user.session_hash).await?;
+    set_cookie(&session_cookie(SESSION_COOKIE, "", 0, ctx.secure_cookies));
+    tracing::info!(user = %user.username, "logged out");
+    Ok(())
+}
+
+/// The signed-in user; `Unauthorized` without a session.
+#[server(endpoint = "whoami", input = server_fn::codec::Json)]
+pub async fn who_am_i() -> Result<SignedInUser, AppError> {
+    let user = crate::ssr::current_user().await?;
+    Ok(SignedInUser {
+        username: user.username,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn session_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+#[cfg(feature = "ssr")]
+fn set_cookie(cookie: &str) {
+    if let (Some(options), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(cookie),
+    ) {
+        options.append_header(http::header::SET_COOKIE, value);
+    }
+}

@@ -1,0 +1,70 @@
+//! The frame around every signed-in page: top bar, navigation, log out. Sends a visitor without
+//! a session to the login page.
+
+use crate::api::session::{logout, who_am_i};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::use_location;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// Goes to the login page with a full page load, remembering where the user was.
+pub fn go_to_login(next: &str) {
+    let target = if next.is_empty() || next == "/" {
+        "/login".to_owned()
+    } else {
+        format!(
+            "/login?next={}",
+            utf8_percent_encode(next, NON_ALPHANUMERIC)
+        )
+    };
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_href(&target);
+    }
+}
+
+#[component]
+pub fn Shell() -> impl IntoView {
+    let user = LocalResource::new(who_am_i);
+    let location = use_location();
+    Effect::new(move || {
+        if let Some(Err(AppError::Unauthorized)) = user.get() {
+            go_to_login(&location.pathname.get_untracked());
+        }
+    });
+    let log_out = Action::new_local(|_: &()| logout());
+    Effect::new(move || {
+        if log_out.value().get().is_some() {
+            go_to_login("/");
+        }
+    });
+    let username = move || {
+        user.get()
+            .and_then(Result::ok)
+            .map(|u| u.username)
+            .unwrap_or_default()
+    };
+
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"infrahaus"</a>
+            <nav class="mainnav" aria-label="Main">
+                <A href="/" exact=true>"Dashboard"</A>
+                <A href="/settings">"Settings"</A>
+            </nav>
+            <div class="session">
+                <span class="username" data-testid="signed-in-user">{username}</span>
+                <button class="button button-quiet" on:click=move |_| { log_out.dispatch(()); }>
+                    "Log out"
+                </button>
+            </div>
+        </header>
+        <main class="content">
+            {move || match user.get() {
+                Some(Ok(_)) => view! { <Outlet /> }.into_any(),
+                Some(Err(AppError::Unauthorized)) | None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <div class="banner banner-error" role="alert">{e.to_string()}</div> }.into_any(),
+            }}
+        </main>
+    }
+}

@@ -1,0 +1,37 @@
+//! The state server functions run with, provided by the server for each request.
+
+use crate::error::AppError;
+use backend::crypto::SecretBox;
+use backend::db::{DbConn, DbPool};
+use backend::redis::RedisClient;
+use leptos::prelude::use_context;
+
+/// Everything a server function may need; cheap to clone.
+#[derive(Clone)]
+pub struct ServerContext {
+    pub db: DbPool,
+    pub redis: RedisClient,
+    pub secrets: SecretBox,
+    /// How long a login lasts.
+    pub session_lifetime: chrono::Duration,
+    /// Set the cookie's `Secure` flag (the app is served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl ServerContext {
+    /// The context of the current request.
+    pub fn get() -> Result<Self, AppError> {
+        use_context::<ServerContext>().ok_or_else(|| {
+            tracing::error!("server function called without a ServerContext");
+            AppError::Internal
+        })
+    }
+
+    /// A database connection, or a clear "unavailable" error.
+    pub async fn conn(&self) -> Result<DbConn, AppError> {
+        self.db.get().await.map_err(|e| {
+            tracing::error!(error = %e, "no database connection");
+            AppError::Unavailable("The database is not reachable right now.".into())
+        })
+    }
+}

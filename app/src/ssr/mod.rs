@@ -1,0 +1,10 @@
+//! Server-side support for the server functions: shared state, the signed-in user, and the
+//! mapping of backend errors to [`AppError`](crate::error::AppError).
+
+pub mod context;
+pub mod errors;
+pub mod proxmox;
+pub mod session;
+
+pub use context::ServerContext;
+pub use session::{CurrentUser, SESSION_COOKIE, current_user, resolve_session};

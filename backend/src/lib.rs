@@ -1,0 +1,22 @@
+//! Backend code that the web server and the worker share.
+//!
+//! # Layout
+//! - [`config`]: environment variables, one small struct per concern.
+//! - [`crypto`]: AES-256-GCM for secrets at rest, and the key file.
+//! - [`db`]: the PostgreSQL pool, embedded migrations, [`schema`] and [`models`].
+//! - [`redis`]: the shared Redis client.
+//! - [`accounts`]: password hashing, sessions and login throttling.
+//!
+//! # Errors
+//! Model functions take a connection and return `QueryResult`; each module that can fail in its
+//! own way has a `thiserror` enum; binaries turn them into `anyhow` at the edge.
+
+pub mod accounts;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod models;
+pub mod redis;
+pub mod schema;
+
+pub use pve_client as pve;

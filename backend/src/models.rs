@@ -1,0 +1,17 @@
+//! Model types and the queries on them. Functions take a connection and return `QueryResult`.
+
+pub mod node;
+pub mod session;
+pub mod user;
+
+pub use node::{NewNode, NodeRow};
+pub use session::Session;
+pub use user::User;
+
+/// True when `err` is a unique-constraint violation (a duplicate name, say).
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,13 @@
+//! Types and validation shared by the browser (`app` compiled to wasm32) and the backend.
+//!
+//! Everything here derives serde; database derives sit behind the `diesel` feature so the
+//! browser build links no database code. Validation functions return [`FieldErrors`] keyed by the
+//! form field's name, so the same check drives the message next to an input in the browser and the
+//! refusal in the server function.
+
+pub mod ids;
+pub mod node;
+pub mod validation;
+
+pub use ids::{ContainerId, NodeId, TemplateId, UserId};
+pub use validation::FieldErrors;

@@ -1,0 +1,113 @@
+# Shared by scripts/run.sh and scripts/test.sh: installs what is missing, starts services.
+# Every function skips work that is already done, so a second run is fast.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TOOLS="$ROOT/.tools"
+export PATH="$TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.130
+BINARYEN_VERSION=132.0.0
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "need root to run: $*"; fi
+}
+
+# ensure_apt PACKAGE... : installs the Debian packages that are not installed yet.
+ensure_apt() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# ensure_frontend_tools: the wasm32 target, trunk, wasm-bindgen-cli and wasm-opt (binaryen from
+# npm: Debian's binaryen is too old for this wasm-bindgen).
+ensure_frontend_tools() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || {
+    say "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
+  trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION" || {
+    say "installing trunk $TRUNK_VERSION (a few minutes, once)"
+    cargo install trunk --version "$TRUNK_VERSION" --locked --quiet; }
+  wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION" || {
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (once)"
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet; }
+  [ -x "$TOOLS/node_modules/.bin/wasm-opt" ] || {
+    say "installing wasm-opt (binaryen $BINARYEN_VERSION) into .tools"
+    mkdir -p "$TOOLS"
+    (cd "$TOOLS" && npm install --silent --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null); }
+}
+
+build_spa() {
+  say "building the web app (trunk)"
+  (cd "$ROOT" && trunk build --quiet) || die "trunk build failed"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+pg_bin() { echo "/usr/lib/postgresql/$(ls /usr/lib/postgresql | sort -V | tail -n1)/bin"; }
+
+# Runs a PostgreSQL tool as the owner of the data directory (postgres when we are root).
+pg_as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_postgres DIR PORT : a private cluster in DIR on 127.0.0.1:PORT (created on first use),
+# with a superuser "infrahaus" (password "infrahaus", loopback only).
+start_postgres() {
+  local dir="$1" port="$2" bin; bin="$(pg_bin)"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+    chmod 700 "$dir"
+    local pwfile; pwfile="$(mktemp)"; echo infrahaus > "$pwfile"; chmod 644 "$pwfile"
+    pg_as_owner "$bin/initdb" -D "$dir" -U infrahaus --pwfile="$pwfile" -A scram-sha-256 \
+      --no-sync -E UTF8 >/dev/null || die "initdb failed"
+    rm -f "$pwfile"
+  fi
+  if pg_as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then return 0; fi
+  pg_as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" \
+    start >/dev/null || die "PostgreSQL did not start; see $dir/server.log"
+}
+
+stop_postgres() {
+  local dir="$1"
+  [ -f "$dir/postmaster.pid" ] && pg_as_owner "$(pg_bin)/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# create_database PORT NAME : creates NAME unless it exists.
+create_database() {
+  local port="$1" name="$2"
+  PGPASSWORD=infrahaus psql -h 127.0.0.1 -p "$port" -U infrahaus -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1 ||
+    PGPASSWORD=infrahaus psql -q -h 127.0.0.1 -p "$port" -U infrahaus -d postgres -c "CREATE DATABASE \"$name\""
+}
+
+# start_redis DIR PORT [persist] : Redis on 127.0.0.1:PORT with its files in DIR.
+start_redis() {
+  local dir="$1" port="$2" persist="${3:-}"
+  mkdir -p "$dir"
+  redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
+  local save=(--save '' --appendonly no)
+  [ -n "$persist" ] && save=(--appendonly yes)
+  redis-server --bind 127.0.0.1 --port "$port" --daemonize yes --dir "$dir" \
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "${save[@]}" >/dev/null || die "Redis did not start"
+  for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  die "Redis did not answer; see $dir/redis.log"
+}
+
+stop_redis() {
+  local dir="$1"
+  [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs infrahaus on this machine: installs what is missing, starts PostgreSQL and Redis on
+# loopback (unless DATABASE_URL / REDIS_URL point elsewhere), builds the web app, starts the
+# server and the worker, creates a first user if there is none, and prints how to log in.
+# Ctrl-C stops everything it started. State lives in .run/ and is reused by the next run.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+RUN="$ROOT/.run"
+mkdir -p "$RUN"
+
+ensure_apt postgresql redis-server bubblewrap openssh-client python3 npm
+ensure_frontend_tools
+
+pids=()
+own_pg="" own_redis=""
+cleanup() {
+  trap - EXIT INT TERM
+  say "stopping"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [ -n "$own_redis" ] && stop_redis "$RUN/redis"
+  [ -n "$own_pg" ] && stop_postgres "$RUN/postgres"
+  exit 0
+}
+trap cleanup EXIT INT TERM
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  say "starting PostgreSQL on 127.0.0.1:54329 (data in .run/postgres)"
+  start_postgres "$RUN/postgres" 54329; own_pg=1
+  create_database 54329 infrahaus
+  export DATABASE_URL=postgres://infrahaus:infrahaus@127.0.0.1:54329/infrahaus
+fi
+if [ -z "${REDIS_URL:-}" ]; then
+  say "starting Redis on 127.0.0.1:63790 (data in .run/redis)"
+  start_redis "$RUN/redis" 63790 persist; own_redis=1
+  export REDIS_URL=redis://127.0.0.1:63790
+fi
+export INFRAHAUS_SECRET_KEY_FILE="${INFRAHAUS_SECRET_KEY_FILE:-$RUN/secret.key}"
+export INFRAHAUS_LISTEN="${INFRAHAUS_LISTEN:-127.0.0.1:8080}"
+export INFRAHAUS_SITE_ROOT="${INFRAHAUS_SITE_ROOT:-$ROOT/dist}"
+
+build_spa
+say "building server and worker (release)"
+(cd "$ROOT" && cargo build --release --quiet -p server -p worker)
+BIN="$ROOT/target/release"
+
+"$BIN/server" migrate
+if [ ! -f "$RUN/admin-password" ]; then
+  password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(15))')"
+  if echo "$password" | "$BIN/server" user create-first --username admin | grep -q "^created"; then
+    (umask 077; echo "$password" > "$RUN/admin-password")
+  fi
+fi
+
+"$BIN/server" serve & pids+=($!)
+"$BIN/worker" & pids+=($!)
+
+for _ in $(seq 100); do
+  curl -fsS "http://$INFRAHAUS_LISTEN/health" >/dev/null 2>&1 && break
+  kill -0 "${pids[0]}" 2>/dev/null || die "the server stopped; see the messages above"
+  sleep 0.2
+done
+
+echo
+say "infrahaus is running: http://$INFRAHAUS_LISTEN"
+if [ -f "$RUN/admin-password" ]; then
+  echo "    log in as: admin"
+  echo "    password:  $(cat "$RUN/admin-password")   (kept in .run/admin-password)"
+else
+  echo "    log in with your existing account (reset a password: target/release/server user reset-password --username NAME)"
+fi
+echo "    Ctrl-C stops it."
+wait -n "${pids[@]}" || true
+say "a process stopped"

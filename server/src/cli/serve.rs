@@ -1,0 +1,48 @@
+//! `server serve`: connect, migrate, and serve until Ctrl-C or SIGTERM.
+
+use app::ssr::ServerContext;
+use backend::crypto::SecretBox;
+use server::config::ServerConfig;
+
+pub async fn run() -> anyhow::Result<()> {
+    let config = ServerConfig::from_env()?;
+    tracing::info!(?config, "starting");
+    backend::db::run_migrations(&config.backend.database_url).await?;
+    let ctx = ServerContext {
+        db: backend::db::pool(&config.backend.database_url, 16)?,
+        redis: backend::redis::connect(&config.backend.redis_url).await?,
+        secrets: SecretBox::load_or_create(&config.backend.secret_key_file)?,
+        session_lifetime: chrono::Duration::hours(config.session_hours),
+        secure_cookies: config.secure_cookies(),
+    };
+    server::spawn_session_sweeper(ctx.clone());
+    let router = server::router(ctx, &config.site_root);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!("cannot listen on {} (INFRAHAUS_LISTEN): {e}", config.listen)
+        })?;
+    tracing::info!(url = %config.public_url, "listening");
+    server::serve(listener, router, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

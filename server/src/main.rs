@@ -1,0 +1,33 @@
+//! `server`: the infrahaus web server and its admin commands.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "server", about = "infrahaus web server and admin commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(cli::user::UserCommand),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    cli::init_tracing();
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::Serve => cli::serve::run().await,
+        Command::Migrate => cli::migrate().await,
+        Command::User(cmd) => cli::user::run(cmd).await,
+    }
+}

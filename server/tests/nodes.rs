@@ -1,0 +1,153 @@
+//! The node settings server functions against real PostgreSQL.
+
+mod common;
+
+use common::TestApp;
+use serde_json::{Value, json};
+
+fn form(name: &str) -> Value {
+    json!({
+        "name": name,
+        "host": "192.0.2.10",
+        "port": "8006",
+        "token_id": "root@pam!infrahaus",
+        "token_secret": "7d1c2b6a-secret-value",
+        "tls_mode": "fingerprint",
+        "fingerprint": "ab".repeat(32),
+    })
+}
+
+#[tokio::test]
+async fn a_node_is_saved_with_its_secret_sealed_and_listed_without_it() {
+    let app = TestApp::start().await;
+    let (client, _) = app.logged_in().await;
+    let (status, saved) = app
+        .call(
+            &client,
+            "/api/nodes/save",
+            json!({"id": null, "form": form("pve")}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    let pinned = ["AB"; 32].join(":");
+    assert_eq!(
+        saved["tls"],
+        json!({"mode": "fingerprint", "fingerprint": pinned})
+    );
+
+    let (_, list) = app.call(&client, "/api/nodes/list", json!({})).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(
+        !list.to_string().contains("7d1c2b6a"),
+        "secret leaked in the list: {list}"
+    );
+
+    let mut conn = app.ctx.db.get().await.unwrap();
+    let row = backend::models::NodeRow::find_by_name(&mut conn, "pve")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&row.token_secret_enc).contains("7d1c2b6a"));
+    let opened = app
+        .ctx
+        .secrets
+        .open_str(
+            backend::crypto::Purpose::NodeTokenSecret,
+            &row.token_secret_enc,
+        )
+        .unwrap();
+    assert_eq!(opened, "7d1c2b6a-secret-value");
+}
+
+#[tokio::test]
+async fn bad_fields_are_named_and_nothing_is_written() {
+    let app = TestApp::start().await;
+    let (client, _) = app.logged_in().await;
+    let mut bad = form("pve");
+    bad["host"] = json!("https://pve:8006");
+    bad["token_id"] = json!("root@pam");
+    bad["fingerprint"] = json!("not-a-fingerprint");
+    let (status, body) = app
+        .call(&client, "/api/nodes/save", json!({"id": null, "form": bad}))
+        .await;
+    assert_ne!(status, 200);
+    let fields: Vec<&String> = body["Invalid"].as_object().unwrap().keys().collect();
+    assert_eq!(fields, ["fingerprint", "host", "token_id"]);
+    let (_, list) = app.call(&client, "/api/nodes/list", json!({})).await;
+    assert_eq!(list, json!([]));
+}
+
+#[tokio::test]
+async fn a_duplicate_name_is_a_field_error() {
+    let app = TestApp::start().await;
+    let (client, _) = app.logged_in().await;
+    app.call(
+        &client,
+        "/api/nodes/save",
+        json!({"id": null, "form": form("pve")}),
+    )
+    .await;
+    let (_, body) = app
+        .call(
+            &client,
+            "/api/nodes/save",
+            json!({"id": null, "form": form("pve")}),
+        )
+        .await;
+    assert!(
+        body["Invalid"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn editing_without_a_secret_keeps_it_and_delete_removes_the_node() {
+    let app = TestApp::start().await;
+    let (client, _) = app.logged_in().await;
+    let (_, saved) = app
+        .call(
+            &client,
+            "/api/nodes/save",
+            json!({"id": null, "form": form("pve")}),
+        )
+        .await;
+    let id = saved["id"].clone();
+    let mut edit = form("pve-main");
+    edit["token_secret"] = json!("");
+    edit["tls_mode"] = json!("system_ca");
+    let (status, edited) = app
+        .call(&client, "/api/nodes/save", json!({"id": id, "form": edit}))
+        .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(
+        (edited["name"].as_str(), &edited["tls"]),
+        (Some("pve-main"), &json!({"mode": "system_ca"}))
+    );
+
+    let mut conn = app.ctx.db.get().await.unwrap();
+    let row = backend::models::NodeRow::find_by_name(&mut conn, "pve-main")
+        .await
+        .unwrap()
+        .unwrap();
+    let opened = app
+        .ctx
+        .secrets
+        .open_str(
+            backend::crypto::Purpose::NodeTokenSecret,
+            &row.token_secret_enc,
+        )
+        .unwrap();
+    assert_eq!(opened, "7d1c2b6a-secret-value");
+
+    let (status, _) = app
+        .call(&client, "/api/nodes/delete", json!({"id": id}))
+        .await;
+    assert_eq!(status, 200);
+    let (_, body) = app
+        .call(&client, "/api/nodes/delete", json!({"id": id}))
+        .await;
+    assert_eq!(body, json!("NotFound"));
+}

@@ -1,0 +1,88 @@
+//! Real services for tests.
+//!
+//! `scripts/test.sh` starts a private PostgreSQL cluster, Redis and ChromeDriver on loopback and
+//! sets the variables below; a test that needs one of them and runs without it fails with a
+//! message saying so (never skips).
+//!
+//! | variable | what |
+//! |---|---|
+//! | `TEST_DATABASE_ADMIN_URL` | a superuser URL to the cluster's `postgres` database |
+//! | `TEST_DATABASE_TEMPLATE` | a database with every migration applied, cloned per test |
+//! | `TEST_REDIS_URL` | the test Redis |
+//! | `TEST_WEBDRIVER_URL` | ChromeDriver, for browser tests |
+//! | `TEST_OUTPUT_DIR` | where browser tests write screenshots |
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+/// The value of a variable the test command sets; panics with a clear message when absent.
+pub fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests through scripts/test.sh, which starts the services they need")
+    })
+}
+
+/// A database URL on the test cluster for database `name`.
+fn url_for(name: &str) -> String {
+    let admin = required_env("TEST_DATABASE_ADMIN_URL");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(&admin);
+    format!("{base}/{name}")
+}
+
+async fn create_database(name: &str, template: Option<&str>) -> String {
+    let admin = required_env("TEST_DATABASE_ADMIN_URL");
+    let mut conn = AsyncPgConnection::establish(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL: {e}"));
+    let sql = match template {
+        Some(t) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{t}\""),
+        None => format!("CREATE DATABASE \"{name}\""),
+    };
+    diesel::sql_query(sql)
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    url_for(name)
+}
+
+/// A new database with every migration applied, for this test alone.
+pub async fn migrated_database() -> String {
+    let template = required_env("TEST_DATABASE_TEMPLATE");
+    create_database(
+        &format!("t_{}", uuid::Uuid::new_v4().simple()),
+        Some(&template),
+    )
+    .await
+}
+
+/// A new empty database (to test the migrations themselves).
+pub async fn empty_database() -> String {
+    create_database(&format!("e_{}", uuid::Uuid::new_v4().simple()), None).await
+}
+
+pub fn redis_url() -> String {
+    required_env("TEST_REDIS_URL")
+}
+
+pub fn webdriver_url() -> String {
+    required_env("TEST_WEBDRIVER_URL")
+}
+
+/// A folder for screenshots and other artefacts a person may want to look at.
+pub fn output_dir() -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(
+        std::env::var("TEST_OUTPUT_DIR").unwrap_or_else(|_| "test-output".into()),
+    );
+    std::fs::create_dir_all(&dir).expect("create the test output folder");
+    dir
+}
+
+/// A unique name for a test's users, keys and rows, so tests sharing Redis never collide.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
