@@ -16,6 +16,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod models;
+pub mod proxmox;
 pub mod redis;
 pub mod schema;
 

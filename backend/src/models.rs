@@ -1,9 +1,11 @@
 //! Model types and the queries on them. Functions take a connection and return `QueryResult`.
 
+pub mod container;
 pub mod node;
 pub mod session;
 pub mod user;
 
+pub use container::{ContainerRow, NewContainer};
 pub use node::{NewNode, NodeRow};
 pub use session::Session;
 pub use user::User;

@@ -5,8 +5,10 @@
 //! form field's name, so the same check drives the message next to an input in the browser and the
 //! refusal in the server function.
 
+pub mod container;
 pub mod ids;
 pub mod node;
+pub mod text_enum;
 pub mod validation;
 
 pub use ids::{ContainerId, NodeId, TemplateId, UserId};

@@ -20,6 +20,8 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(cli::user::UserCommand),
+    /// Check a Proxmox VE node before adding it: version, storages, templates, bridges, privileges.
+    PveCheck(cli::pve_check::PveCheckArgs),
 }
 
 #[tokio::main]
@@ -29,5 +31,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => cli::serve::run().await,
         Command::Migrate => cli::migrate().await,
         Command::User(cmd) => cli::user::run(cmd).await,
+        Command::PveCheck(args) => cli::pve_check::run(args).await,
     }
 }

@@ -151,3 +151,34 @@ async fn editing_without_a_secret_keeps_it_and_delete_removes_the_node() {
         .await;
     assert_eq!(body, json!("NotFound"));
 }
+
+#[tokio::test]
+async fn test_connection_reports_the_exact_reason_it_failed() {
+    let app = TestApp::start().await;
+    let (client, _) = app.logged_in().await;
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut target = form("pve");
+    target["host"] = json!("127.0.0.1");
+    target["port"] = json!(port.to_string());
+    let (_, body) = app
+        .call(
+            &client,
+            "/api/nodes/test",
+            json!({"id": null, "form": target}),
+        )
+        .await;
+    let message = body["Unavailable"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(message.to_lowercase().contains("refused"), "{message}");
+
+    let mut bad = form("pve");
+    bad["host"] = json!("");
+    let (_, body) = app
+        .call(&client, "/api/nodes/test", json!({"id": null, "form": bad}))
+        .await;
+    assert!(body["Invalid"]["host"].is_string(), "{body}");
+}

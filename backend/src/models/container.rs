@@ -1,0 +1,140 @@
+//! Containers infrahaus creates. The wizard's configuration is kept as JSON; the root password
+//! is kept sealed only until the create call has used it.
+
+use crate::schema::containers;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::container::Lifecycle;
+use domain::{ContainerId, NodeId, TemplateId, UserId};
+
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = containers)]
+pub struct ContainerRow {
+    pub id: ContainerId,
+    pub node_id: NodeId,
+    pub template_id: Option<TemplateId>,
+    pub vmid: i32,
+    pub hostname: String,
+    pub lifecycle: Lifecycle,
+    pub config: serde_json::Value,
+    pub root_password_enc: Option<Vec<u8>>,
+    pub checkpoint: serde_json::Value,
+    pub ip_address: Option<String>,
+    pub ssh_host_key: Option<String>,
+    pub error_message: Option<String>,
+    pub created_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for ContainerRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContainerRow")
+            .field("id", &self.id)
+            .field("node_id", &self.node_id)
+            .field("vmid", &self.vmid)
+            .field("hostname", &self.hostname)
+            .field("lifecycle", &self.lifecycle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A container about to be queued for creation.
+#[derive(Insertable)]
+#[diesel(table_name = containers)]
+pub struct NewContainer {
+    pub id: ContainerId,
+    pub node_id: NodeId,
+    pub template_id: Option<TemplateId>,
+    pub vmid: i32,
+    pub hostname: String,
+    pub lifecycle: Lifecycle,
+    pub config: serde_json::Value,
+    pub root_password_enc: Option<Vec<u8>>,
+    pub created_by: Option<UserId>,
+}
+
+impl ContainerRow {
+    pub async fn insert(
+        conn: &mut AsyncPgConnection,
+        new: &NewContainer,
+    ) -> QueryResult<ContainerRow> {
+        diesel::insert_into(containers::table)
+            .values(new)
+            .returning(ContainerRow::as_returning())
+            .get_result(conn)
+            .await
+    }
+
+    pub async fn find(conn: &mut AsyncPgConnection, id: ContainerId) -> QueryResult<ContainerRow> {
+        containers::table
+            .find(id)
+            .select(ContainerRow::as_select())
+            .first(conn)
+            .await
+    }
+
+    /// Every container, newest first.
+    pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<ContainerRow>> {
+        containers::table
+            .order(containers::created_at.desc())
+            .select(ContainerRow::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// Sets the lifecycle and the error message (cleared unless `Error`).
+    pub async fn set_lifecycle(
+        conn: &mut AsyncPgConnection,
+        id: ContainerId,
+        lifecycle: Lifecycle,
+        error_message: Option<&str>,
+    ) -> QueryResult<()> {
+        diesel::update(containers::table.find(id))
+            .set((
+                containers::lifecycle.eq(lifecycle),
+                containers::error_message.eq(error_message),
+                containers::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// Records the last finished pipeline step.
+    pub async fn set_checkpoint(
+        conn: &mut AsyncPgConnection,
+        id: ContainerId,
+        checkpoint: &serde_json::Value,
+    ) -> QueryResult<()> {
+        diesel::update(containers::table.find(id))
+            .set((
+                containers::checkpoint.eq(checkpoint),
+                containers::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// Forgets the root password once the container exists.
+    pub async fn erase_root_password(
+        conn: &mut AsyncPgConnection,
+        id: ContainerId,
+    ) -> QueryResult<()> {
+        diesel::update(containers::table.find(id))
+            .set(containers::root_password_enc.eq(None::<Vec<u8>>))
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// Deletes the row (events, services and credentials go with it).
+    pub async fn delete(conn: &mut AsyncPgConnection, id: ContainerId) -> QueryResult<bool> {
+        Ok(diesel::delete(containers::table.find(id))
+            .execute(conn)
+            .await?
+            == 1)
+    }
+}

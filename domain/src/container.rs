@@ -1,0 +1,76 @@
+//! Containers infrahaus creates: their lifecycle and the pipeline phases.
+
+use crate::text_enum;
+
+text_enum!(
+    /// Where a container is in its life as infrahaus sees it.
+    Lifecycle {
+        /// Queued or being created by a worker.
+        Creating => "creating",
+        /// Created, started and configured.
+        Ready => "ready",
+        /// Creation failed; the events say why.
+        Error => "error",
+    }
+);
+
+text_enum!(
+    /// The five phases of the creation pipeline, in order.
+    Phase {
+        Create => "create",
+        Start => "start",
+        Deploy => "deploy",
+        Sync => "sync",
+        Finalize => "finalize",
+    }
+);
+
+impl Phase {
+    /// The percent range of the progress bar this phase covers.
+    pub fn percent_range(self) -> (u8, u8) {
+        match self {
+            Phase::Create => (0, 20),
+            Phase::Start => (20, 35),
+            Phase::Deploy => (35, 60),
+            Phase::Sync => (60, 90),
+            Phase::Finalize => (90, 100),
+        }
+    }
+
+    /// The label the progress page shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Create => "Create",
+            Phase::Start => "Start",
+            Phase::Deploy => "Deploy",
+            Phase::Sync => "Sync",
+            Phase::Finalize => "Finalize",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_round_trip() {
+        for l in Lifecycle::ALL {
+            assert_eq!(l.as_str().parse::<Lifecycle>().unwrap(), *l);
+        }
+        assert_eq!(serde_json::to_string(&Phase::Sync).unwrap(), "\"sync\"");
+        assert!("nope".parse::<Phase>().is_err());
+    }
+
+    #[test]
+    fn phase_ranges_are_contiguous() {
+        let mut end = 0;
+        for p in Phase::ALL {
+            let (from, to) = p.percent_range();
+            assert_eq!(from, end);
+            assert!(to > from);
+            end = to;
+        }
+        assert_eq!(end, 100);
+    }
+}
