@@ -8,7 +8,8 @@ source "$(dirname "$0")/lib/common.sh"
 RUN="$ROOT/.run"
 mkdir -p "$RUN"
 
-ensure_apt postgresql redis-server bubblewrap openssh-client python3 npm
+ensure_apt postgresql redis-server bubblewrap openssh-client
+ensure_commands python3:python3 npm:npm curl:curl
 ensure_frontend_tools
 
 pids=()

@@ -6,8 +6,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
 
-ensure_apt postgresql redis-server chromium chromium-driver bubblewrap openssh-server \
-  openssh-client python3 npm curl
+ensure_apt postgresql redis-server chromium chromium-driver bubblewrap openssh-server openssh-client
+ensure_commands python3:python3 npm:npm curl:curl
 ensure_frontend_tools
 
 say "quality gates: rustfmt"

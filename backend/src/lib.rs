@@ -15,9 +15,12 @@ pub mod accounts;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod events;
 pub mod models;
 pub mod proxmox;
+pub mod queue;
 pub mod redis;
 pub mod schema;
+pub mod templates;
 
 pub use pve_client as pve;

@@ -1,8 +1,11 @@
 //! Model types and the queries on them. Functions take a connection and return `QueryResult`.
 
+pub mod bucket;
 pub mod container;
+pub mod event;
 pub mod node;
 pub mod session;
+pub mod template;
 pub mod user;
 
 pub use container::{ContainerRow, NewContainer};

@@ -73,3 +73,7 @@ uuid_id!(
     /// A container template.
     TemplateId
 );
+uuid_id!(
+    /// A package bucket.
+    BucketId
+);

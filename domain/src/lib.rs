@@ -6,10 +6,12 @@
 //! refusal in the server function.
 
 pub mod container;
+pub mod event;
 pub mod ids;
 pub mod node;
+pub mod template;
 pub mod text_enum;
 pub mod validation;
 
-pub use ids::{ContainerId, NodeId, TemplateId, UserId};
+pub use ids::{BucketId, ContainerId, NodeId, TemplateId, UserId};
 pub use validation::FieldErrors;

@@ -179,7 +179,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: [(&str, fn(&mut NodeForm)); 7] = [
+        type Spoil = fn(&mut NodeForm);
+        let cases: [(&str, Spoil); 7] = [
             ("name", |f| f.name = " ".into()),
             ("host", |f| f.host = "https://pve".into()),
             ("port", |f| f.port = "0".into()),

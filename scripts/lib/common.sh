@@ -29,6 +29,14 @@ ensure_apt() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# ensure_commands CMD:PACKAGE... : installs PACKAGE only when CMD is not on PATH (for tools such
+# as node/npm that a machine may have from elsewhere than Debian).
+ensure_commands() {
+  local pkgs=()
+  for pair in "$@"; do command -v "${pair%%:*}" >/dev/null 2>&1 || pkgs+=("${pair#*:}"); done
+  [ ${#pkgs[@]} -eq 0 ] || ensure_apt "${pkgs[@]}"
+}
+
 # ensure_frontend_tools: the wasm32 target, trunk, wasm-bindgen-cli and wasm-opt (binaryen from
 # npm: Debian's binaryen is too old for this wasm-bindgen).
 ensure_frontend_tools() {

@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod config;
 pub mod origin;
+pub mod progress;
 pub mod spa;
 
 use app::ssr::ServerContext;
@@ -38,6 +39,10 @@ pub fn router(ctx: ServerContext, site_root: &Path) -> Router {
         }
     };
     let api = Router::new()
+        .route(
+            "/api/containers/{id}/progress",
+            progress::route(ctx.clone()),
+        )
         .route("/api/{*fn_name}", post(server_fns.clone()).get(server_fns))
         .route_layer(axum::middleware::from_fn_with_state(
             ctx.clone(),

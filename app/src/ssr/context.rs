@@ -3,6 +3,7 @@
 use crate::error::AppError;
 use backend::crypto::SecretBox;
 use backend::db::{DbConn, DbPool};
+use backend::events::ProgressHub;
 use backend::redis::RedisClient;
 use leptos::prelude::use_context;
 
@@ -11,6 +12,8 @@ use leptos::prelude::use_context;
 pub struct ServerContext {
     pub db: DbPool,
     pub redis: RedisClient,
+    /// The process's one Redis subscriber, shared by every open progress stream.
+    pub progress: ProgressHub,
     pub secrets: SecretBox,
     /// How long a login lasts.
     pub session_lifetime: chrono::Duration,

@@ -11,6 +11,7 @@ pub async fn run() -> anyhow::Result<()> {
     let ctx = ServerContext {
         db: backend::db::pool(&config.backend.database_url, 16)?,
         redis: backend::redis::connect(&config.backend.redis_url).await?,
+        progress: backend::events::ProgressHub::connect(&config.backend.redis_url).await?,
         secrets: SecretBox::load_or_create(&config.backend.secret_key_file)?,
         session_lifetime: chrono::Duration::hours(config.session_hours),
         secure_cookies: config.secure_cookies(),

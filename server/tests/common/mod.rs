@@ -38,6 +38,9 @@ impl TestApp {
             redis: backend::redis::connect(&testkit::redis_url())
                 .await
                 .unwrap(),
+            progress: backend::events::ProgressHub::connect(&testkit::redis_url())
+                .await
+                .unwrap(),
             secrets: SecretBox::from_key(&[9u8; 32]),
             session_lifetime,
             secure_cookies: false,
@@ -103,4 +106,161 @@ impl TestApp {
         assert_eq!(status, 200, "login failed: {body}");
         (client, name)
     }
+}
+
+/// Containers and Redis bookkeeping for the progress-stream tests.
+impl TestApp {
+    /// A container row, on a node of its own, in `lifecycle`.
+    pub async fn container(&self, lifecycle: domain::container::Lifecycle) -> domain::ContainerId {
+        use backend::models::{ContainerRow, NewContainer, NewNode, NodeRow};
+        let mut conn = self.ctx.db.get().await.unwrap();
+        let node = NodeRow::insert(
+            &mut conn,
+            &NewNode {
+                name: testkit::unique("node"),
+                host: "192.0.2.10".into(),
+                port: 8006,
+                token_id: "root@pam!infrahaus".into(),
+                token_secret_enc: Some(vec![0; 16]),
+                tls_fingerprint: None,
+            },
+        )
+        .await
+        .unwrap();
+        ContainerRow::insert(
+            &mut conn,
+            &NewContainer {
+                id: domain::ContainerId::new_random(),
+                node_id: node.id,
+                template_id: None,
+                vmid: 100,
+                hostname: "ct".into(),
+                lifecycle,
+                config: serde_json::json!({}),
+                root_password_enc: None,
+                created_by: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    /// Subscribers of a container's progress channel (`PUBSUB NUMSUB`).
+    pub async fn subscribers(&self, container: domain::ContainerId) -> i64 {
+        use fred::prelude::*;
+        let reply: Vec<fred::types::Value> = self
+            .ctx
+            .redis
+            .pubsub_numsub(backend::events::channel(container))
+            .await
+            .unwrap();
+        reply.get(1).and_then(|v| v.as_i64()).unwrap()
+    }
+
+    /// How many clients `CLIENT LIST` shows from this process's sockets.
+    pub async fn redis_connections(&self) -> usize {
+        self.own_clients().await.len()
+    }
+
+    /// Cuts the hub's subscriber connection, as a network failure would.
+    pub async fn kill_progress_subscriber(&self) {
+        let subscriber = self
+            .own_clients()
+            .await
+            .into_iter()
+            .find(|line| {
+                line.split(' ')
+                    .any(|f| f.starts_with("sub=") && f != "sub=0")
+            })
+            .expect("the hub's subscriber connection");
+        let id = subscriber
+            .split(' ')
+            .find_map(|f| f.strip_prefix("id="))
+            .unwrap()
+            .to_owned();
+        let _: fred::types::Value = self
+            .redis_command("CLIENT", vec!["KILL", "ID", id.as_str()])
+            .await;
+    }
+
+    /// The `CLIENT LIST` lines of this process's connections.
+    async fn own_clients(&self) -> Vec<String> {
+        let ports = own_redis_ports();
+        let list: String = self.redis_command("CLIENT", vec!["LIST"]).await;
+        list.lines()
+            .filter(|line| {
+                line.split(' ')
+                    .find_map(|f| f.strip_prefix("addr="))
+                    .and_then(|addr| addr.rsplit(':').next()?.parse::<u16>().ok())
+                    .is_some_and(|port| ports.contains(&port))
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
+    async fn redis_command<R: fred::types::FromValue>(
+        &self,
+        name: &'static str,
+        args: Vec<&str>,
+    ) -> R {
+        use fred::prelude::*;
+        let command =
+            fred::types::CustomCommand::new_static(name, fred::types::ClusterHash::FirstKey, false);
+        self.ctx.redis.custom(command, args).await.unwrap()
+    }
+}
+
+/// Waits up to 10 s for `check` to hold; panics with `what` otherwise.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Local ports of this process's established TCP connections to the test Redis.
+fn own_redis_ports() -> std::collections::HashSet<u16> {
+    let url = testkit::redis_url();
+    let redis_port: u16 = url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|target| {
+            let t = target.to_string_lossy().into_owned();
+            Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+        })
+        .collect();
+    let mut ports = std::collections::HashSet::new();
+    for table in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for row in text.lines().skip(1) {
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            let port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next()?, 16).ok();
+            if cols.len() > 9
+                && cols[3] == "01"
+                && port(cols[2]) == Some(redis_port)
+                && inodes.contains(cols[9])
+            {
+                ports.extend(port(cols[1]));
+            }
+        }
+    }
+    ports
 }

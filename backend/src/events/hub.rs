@@ -1,0 +1,280 @@
+//! [`ProgressHub`]: one Redis subscriber connection per server process, shared by every open
+//! progress stream.
+//!
+//! Each container channel with open streams has one entry: a tokio broadcast sender and a count
+//! of streams. The first stream SUBSCRIBEs the channel, the last one to go UNSUBSCRIBEs it (from
+//! its drop guard); a per-channel gate runs those two in order. A reader that lags behind, and
+//! every reader after a reconnect (once the channels are subscribed again), is told to
+//! [`HubMessage::Resync`] from the database, so no event is lost in between.
+
+use super::{channel, decode};
+use crate::redis::{RedisConnectError, SubscriberClient};
+use domain::ContainerId;
+use domain::event::ProgressEvent;
+use fred::prelude::*;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use tokio::sync::broadcast;
+
+/// Messages a channel buffers for a slow stream before that stream has to resync.
+const CHANNEL_CAPACITY: usize = 256;
+
+/// What a stream receives.
+#[derive(Clone, Debug)]
+pub enum HubMessage {
+    /// The events of one flush, in `seq` order.
+    Events(Arc<[ProgressEvent]>),
+    /// Messages may have been missed: read what is new from the database.
+    Resync,
+}
+
+/// Why a channel could not be subscribed.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("Redis unreachable: could not subscribe to progress events: {0}")]
+    Unreachable(String),
+}
+
+/// Hands published progress events to the streams that follow each container; cheap to clone.
+#[derive(Clone)]
+pub struct ProgressHub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    subscriber: SubscriberClient,
+    channels: Mutex<HashMap<String, Channel>>,
+}
+
+struct Channel {
+    sender: broadcast::Sender<HubMessage>,
+    streams: usize,
+    gate: Gate,
+}
+
+/// Whether Redis has a channel subscribed; held while subscribing or unsubscribing it, so the
+/// two run in order.
+type Gate = Arc<tokio::sync::Mutex<bool>>;
+
+/// A stream's place on a channel; dropping it releases the channel.
+pub struct Subscription {
+    receiver: broadcast::Receiver<HubMessage>,
+    _release: Release,
+}
+
+impl Subscription {
+    /// The next message; a reader that fell behind gets [`HubMessage::Resync`].
+    pub async fn recv(&mut self) -> HubMessage {
+        match self.receiver.recv().await {
+            Ok(message) => message,
+            Err(broadcast::error::RecvError::Lagged(_)) => HubMessage::Resync,
+            // The sender lives as long as the channel has streams, this one included.
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
+}
+
+impl ProgressHub {
+    /// Connects the process's subscriber client and starts dispatching.
+    pub async fn connect(redis_url: &str) -> Result<ProgressHub, RedisConnectError> {
+        Ok(ProgressHub::new(
+            crate::redis::connect_subscriber(redis_url).await?,
+        ))
+    }
+
+    /// A hub on `subscriber`, which nothing else may use.
+    pub fn new(subscriber: SubscriberClient) -> ProgressHub {
+        let inner = Arc::new(Inner {
+            subscriber,
+            channels: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(dispatch(Arc::downgrade(&inner)));
+        tokio::spawn(resync_after_reconnect(Arc::downgrade(&inner)));
+        ProgressHub { inner }
+    }
+
+    /// Follows a container's channel. Returns once Redis has confirmed the subscription, so
+    /// every event published after this returns reaches the subscription.
+    pub async fn subscribe(&self, container_id: ContainerId) -> Result<Subscription, HubError> {
+        let name = channel(container_id);
+        let (receiver, gate) = {
+            let mut channels = self.inner.lock();
+            let entry = channels.entry(name.clone()).or_insert_with(|| Channel {
+                sender: broadcast::channel(CHANNEL_CAPACITY).0,
+                streams: 0,
+                gate: Arc::new(tokio::sync::Mutex::new(false)),
+            });
+            entry.streams += 1;
+            (entry.sender.subscribe(), entry.gate.clone())
+        };
+        let release = Release {
+            inner: self.inner.clone(),
+            name: name.clone(),
+        };
+        let mut subscribed = gate.lock().await;
+        if !*subscribed {
+            self.inner
+                .subscriber
+                .subscribe(name.as_str())
+                .await
+                .map_err(|e| HubError::Unreachable(e.to_string()))?;
+            *subscribed = true;
+        }
+        Ok(Subscription {
+            receiver,
+            _release: release,
+        })
+    }
+
+    /// Channels with at least one stream (or still being unsubscribed).
+    pub fn channel_count(&self) -> usize {
+        self.inner.lock().len()
+    }
+
+    /// Open streams following a container.
+    pub fn stream_count(&self, container_id: ContainerId) -> usize {
+        self.inner
+            .lock()
+            .get(&channel(container_id))
+            .map_or(0, |entry| entry.streams)
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Channel>> {
+        self.channels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn send(&self, name: &str, message: HubMessage) {
+        if let Some(entry) = self.lock().get(name) {
+            // No receiver right now is fine: every stream reads the database first.
+            let _ = entry.sender.send(message);
+        }
+    }
+
+    fn resync_all(&self) {
+        for entry in self.lock().values() {
+            let _ = entry.sender.send(HubMessage::Resync);
+        }
+    }
+
+    /// True while the entry behind `gate` is in the map without streams.
+    fn is_idle(&self, name: &str, gate: &Gate) -> bool {
+        self.lock()
+            .get(name)
+            .is_some_and(|entry| entry.is_idle(gate))
+    }
+
+    /// Unsubscribes and forgets a channel whose last stream went, unless a stream came back.
+    async fn retire(self: Arc<Self>, name: String, gate: Gate) {
+        let mut subscribed = gate.lock().await;
+        if !self.is_idle(&name, &gate) {
+            return;
+        }
+        // Also when the flag is unset: a cancelled SUBSCRIBE may still have reached Redis.
+        if let Err(e) = self.subscriber.unsubscribe(name.as_str()).await {
+            tracing::warn!(channel = %name, error = %e, "could not unsubscribe");
+        }
+        *subscribed = false;
+        let mut channels = self.lock();
+        if channels
+            .get(&name)
+            .is_some_and(|entry| entry.is_idle(&gate))
+        {
+            channels.remove(&name);
+        }
+    }
+}
+
+impl Channel {
+    /// True when this is the entry behind `gate` and no stream uses it.
+    fn is_idle(&self, gate: &Gate) -> bool {
+        Arc::ptr_eq(&self.gate, gate) && self.streams == 0
+    }
+}
+
+/// Drop guard of a [`Subscription`].
+struct Release {
+    inner: Arc<Inner>,
+    name: String,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        let gate = {
+            let mut channels = self.inner.lock();
+            let Some(entry) = channels.get_mut(&self.name) else {
+                return;
+            };
+            entry.streams -= 1;
+            if entry.streams > 0 {
+                return;
+            }
+            entry.gate.clone()
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(self.inner.clone().retire(self.name.clone(), gate));
+        }
+    }
+}
+
+/// Hands each published message to its channel's streams.
+async fn dispatch(inner: Weak<Inner>) {
+    let mut messages = match inner.upgrade() {
+        Some(inner) => inner.subscriber.message_rx(),
+        None => return,
+    };
+    loop {
+        let received = messages.recv().await;
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        match received {
+            Ok(message) => {
+                let name = message.channel.to_string();
+                let payload = message
+                    .value
+                    .as_str()
+                    .map(|s| s.into_owned())
+                    .unwrap_or_default();
+                match decode(&payload) {
+                    Ok(events) => inner.send(&name, HubMessage::Events(events.into())),
+                    Err(e) => {
+                        tracing::warn!(channel = %name, error = %e, "malformed progress message");
+                        inner.send(&name, HubMessage::Resync);
+                    }
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "progress messages missed; streams resync");
+                inner.resync_all();
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// After a reconnect: subscribes the channels again, then tells every stream to resync.
+async fn resync_after_reconnect(inner: Weak<Inner>) {
+    let mut reconnects = match inner.upgrade() {
+        Some(inner) => inner.subscriber.reconnect_rx(),
+        None => return,
+    };
+    loop {
+        let received = reconnects.recv().await;
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        match received {
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                if let Err(e) = inner.subscriber.resubscribe_all().await {
+                    tracing::warn!(error = %e, "could not subscribe again after a reconnect");
+                }
+                inner.resync_all();
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}

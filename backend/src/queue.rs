@@ -1,0 +1,359 @@
+//! The job queue: a Redis stream read through one consumer group, shared by every worker on every
+//! machine. Delivery is at least once: a job stays pending until a worker acks it, and a job
+//! whose worker died is taken over by another worker with [`Queue::reclaim`].
+//!
+//! # Keys (namespace `infrahaus`, see [`QueueKeys`])
+//! - `infrahaus:jobs`: the stream; each entry has one field, `job`, holding a [`Job`] as JSON.
+//!   `XADD … MAXLEN ~ 100000`; acked entries are deleted, so the stream holds only open jobs.
+//! - `infrahaus:workers`: the consumer group (created from id `0` with `MKSTREAM`).
+//! - `infrahaus:jobs:queued:{container_id}`: the stream id of that container's open job.
+//!
+//! # One job per container
+//! A container's id is its job id. [`Queue::enqueue`] runs one Lua script that adds the entry only
+//! if the marker key names no entry still in the stream, then points the marker at the new entry;
+//! [`Queue::ack`] acks, deletes the entry and the marker in one script. So a container has at most
+//! one open job (waiting, running, or failed and waiting to be reclaimed); once acked it may be
+//! queued again. Because the marker is checked against the stream, a marker left behind (entry
+//! trimmed) never blocks a later enqueue, and no expiry is needed. The scripts touch keys in
+//! different hash slots: a single Redis server, not Redis Cluster.
+//!
+//! # Connections
+//! [`Queue`] uses the process's shared multiplexed client and never blocks it. A blocking
+//! `XREADGROUP` holds its connection until it returns, so [`Reader`] owns one more, dedicated
+//! client and lets one read at a time run on it (a mutex): a worker process has the shared
+//! connection and the reader's, whatever the number of consumers, and the read in flight takes a
+//! new job at once.
+//!
+//! # Retries
+//! A job that fails is not acked; after `min_idle` another [`Queue::reclaim`] takes it over, which
+//! raises its delivery count. A delivery past [`MAX_DELIVERIES`] reports
+//! [`Delivery::is_exhausted`]: the worker then ends the job (marks the container failed) and acks
+//! it. Long jobs call [`Queue::touch`] now and then so they are not reclaimed while running.
+
+mod reader;
+mod scripts;
+
+pub use reader::Reader;
+
+use crate::redis::RedisClient;
+use domain::ContainerId;
+use fred::error::{Error as RedisError, ErrorKind};
+use fred::prelude::*;
+use fred::types::{ClusterHash, CustomCommand, Value};
+use scripts::{ACK, ENQUEUE, RECLAIM, TOUCH};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Deliveries after which a job is given up, unless [`Queue::with_max_deliveries`] says otherwise.
+pub const MAX_DELIVERIES: u64 = 5;
+
+/// Approximate cap on the stream's length (open jobs only: acked entries are deleted).
+pub const MAX_STREAM_LEN: u64 = 100_000;
+
+/// A unit of work for a worker. Carries ids only, never secrets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub container_id: ContainerId,
+}
+
+/// A job handed to one consumer, until it acks it or another consumer reclaims it.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// The stream entry id.
+    pub entry_id: String,
+    pub job: Job,
+    /// How many times the job has been handed out, this time included.
+    pub deliveries: u64,
+    /// The consumer that holds it.
+    pub consumer: String,
+    max_deliveries: u64,
+}
+
+impl Delivery {
+    /// True when the job has been delivered more often than allowed: end it instead of running it.
+    pub fn is_exhausted(&self) -> bool {
+        self.deliveries > self.max_deliveries
+    }
+}
+
+/// What [`Queue::enqueue`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enqueued {
+    Added,
+    /// The container already had an open job; nothing was added.
+    AlreadyQueued,
+}
+
+/// Why a queue operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("Redis unreachable: {0}")]
+    Unreachable(String),
+    #[error("Redis refused a queue command: {0}")]
+    Redis(String),
+    #[error("unexpected reply from Redis: {0}")]
+    Reply(String),
+}
+
+impl From<RedisError> for QueueError {
+    fn from(e: RedisError) -> Self {
+        match e.kind() {
+            ErrorKind::IO | ErrorKind::Timeout | ErrorKind::Canceled => {
+                QueueError::Unreachable(e.to_string())
+            }
+            _ => QueueError::Redis(e.to_string()),
+        }
+    }
+}
+
+/// The Redis names the queue uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueKeys {
+    pub stream: String,
+    pub group: String,
+    marker_prefix: String,
+}
+
+impl QueueKeys {
+    /// Names under `namespace` (`infrahaus` in production; tests use a unique one).
+    pub fn namespaced(namespace: &str) -> Self {
+        QueueKeys {
+            stream: format!("{namespace}:jobs"),
+            group: format!("{namespace}:workers"),
+            marker_prefix: format!("{namespace}:jobs:queued:"),
+        }
+    }
+
+    /// The key naming the open job of a container.
+    pub fn marker(&self, container_id: ContainerId) -> String {
+        format!("{}{container_id}", self.marker_prefix)
+    }
+}
+
+impl Default for QueueKeys {
+    fn default() -> Self {
+        QueueKeys::namespaced("infrahaus")
+    }
+}
+
+/// The producer side and the non-blocking consumer operations, on the shared client.
+#[derive(Clone)]
+pub struct Queue {
+    redis: RedisClient,
+    keys: Arc<QueueKeys>,
+    max_deliveries: u64,
+}
+
+impl Queue {
+    /// The production queue on the shared client.
+    pub fn new(redis: RedisClient) -> Self {
+        Queue::with_keys(redis, QueueKeys::default())
+    }
+
+    pub fn with_keys(redis: RedisClient, keys: QueueKeys) -> Self {
+        Queue {
+            redis,
+            keys: Arc::new(keys),
+            max_deliveries: MAX_DELIVERIES,
+        }
+    }
+
+    /// Deliveries after which [`Delivery::is_exhausted`] is true.
+    pub fn with_max_deliveries(mut self, max: u64) -> Self {
+        self.max_deliveries = max;
+        self
+    }
+
+    pub fn keys(&self) -> &QueueKeys {
+        &self.keys
+    }
+
+    /// Creates the stream and the consumer group if missing.
+    pub async fn ensure_group(&self) -> Result<(), QueueError> {
+        let created: Result<Value, RedisError> = self
+            .redis
+            .xgroup_create(&self.keys.stream, &self.keys.group, "0", true)
+            .await;
+        match created {
+            Err(e) if e.details().starts_with("BUSYGROUP") => Ok(()),
+            other => other.map(drop).map_err(Into::into),
+        }
+    }
+
+    /// Queues a job for its container, unless that container already has an open job.
+    pub async fn enqueue(&self, job: &Job) -> Result<Enqueued, QueueError> {
+        let payload = serde_json::to_string(job).map_err(|e| QueueError::Reply(e.to_string()))?;
+        let marker = self.keys.marker(job.container_id);
+        let reply = self
+            .eval(
+                ENQUEUE,
+                &[&self.keys.stream, &marker],
+                vec![MAX_STREAM_LEN.to_string(), payload],
+            )
+            .await?
+            .into_array();
+        let added = reply.first().and_then(Value::as_i64);
+        tracing::debug!(container.id = %job.container_id, ?added, "enqueue");
+        match added {
+            Some(1) => Ok(Enqueued::Added),
+            Some(0) => Ok(Enqueued::AlreadyQueued),
+            _ => Err(QueueError::Reply(format!("enqueue answered {reply:?}"))),
+        }
+    }
+
+    /// Marks a job done: acks and deletes its entry and frees its container for a new job.
+    /// Returns false when the entry was no longer pending (already acked).
+    pub async fn ack(&self, delivery: &Delivery) -> Result<bool, QueueError> {
+        let marker = self.keys.marker(delivery.job.container_id);
+        let acked = self
+            .eval(
+                ACK,
+                &[&self.keys.stream, &marker],
+                vec![self.keys.group.clone(), delivery.entry_id.clone()],
+            )
+            .await?;
+        Ok(acked.as_i64() == Some(1))
+    }
+
+    /// Takes over at most `max` jobs that other consumers have held for at least `min_idle`
+    /// without acking them (their worker died or is stuck). Each delivery's count is raised.
+    pub async fn reclaim(
+        &self,
+        consumer: &str,
+        min_idle: Duration,
+        max: usize,
+    ) -> Result<Vec<Delivery>, QueueError> {
+        let mut found = Vec::new();
+        let mut start = "0-0".to_owned();
+        // XAUTOCLAIM scans at most ten times COUNT entries per call; a bounded number of calls
+        // walks a long pending list without looping forever on a stream that keeps changing.
+        for _ in 0..100 {
+            if found.len() >= max {
+                break;
+            }
+            let reply = self
+                .eval(
+                    RECLAIM,
+                    &[&self.keys.stream],
+                    vec![
+                        self.keys.group.clone(),
+                        consumer.to_owned(),
+                        min_idle.as_millis().to_string(),
+                        start,
+                        (max - found.len()).to_string(),
+                    ],
+                )
+                .await?;
+            let mut items = reply.into_array().into_iter();
+            start = items
+                .next()
+                .and_then(|v| v.as_string())
+                .ok_or_else(|| QueueError::Reply("XAUTOCLAIM gave no cursor".into()))?;
+            for item in items {
+                let mut parts = item.into_array().into_iter();
+                let (Some(id), Some(job), Some(count)) = (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(QueueError::Reply("malformed reclaim entry".into()));
+                };
+                let id = id.as_string().unwrap_or_default();
+                let deliveries = count.as_u64().unwrap_or(0);
+                let job = job.as_string().unwrap_or_default();
+                if let Some(delivery) = self.delivery(id, &job, deliveries, consumer).await? {
+                    found.push(delivery);
+                }
+            }
+            if start == "0-0" {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Tells the queue `delivery`'s consumer is still working on it, so it is not reclaimed.
+    /// Returns false when another consumer has taken the job over (stop working on it).
+    pub async fn touch(&self, delivery: &Delivery) -> Result<bool, QueueError> {
+        let held = self
+            .eval(
+                TOUCH,
+                &[&self.keys.stream],
+                vec![
+                    self.keys.group.clone(),
+                    delivery.consumer.clone(),
+                    delivery.entry_id.clone(),
+                ],
+            )
+            .await?;
+        Ok(held.as_i64() == Some(1))
+    }
+
+    /// Builds a delivery; an entry whose payload is not a [`Job`] is acked and deleted.
+    pub(super) async fn delivery(
+        &self,
+        entry_id: String,
+        payload: &str,
+        deliveries: u64,
+        consumer: &str,
+    ) -> Result<Option<Delivery>, QueueError> {
+        match serde_json::from_str::<Job>(payload) {
+            Ok(job) => Ok(Some(Delivery {
+                entry_id,
+                job,
+                deliveries,
+                consumer: consumer.to_owned(),
+                max_deliveries: self.max_deliveries,
+            })),
+            Err(e) => {
+                tracing::error!(entry = %entry_id, error = %e, "dropping a malformed job");
+                let _: Value = self
+                    .redis
+                    .xack(&self.keys.stream, &self.keys.group, &entry_id)
+                    .await?;
+                let _: Value = self.redis.xdel(&self.keys.stream, &entry_id).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn eval(
+        &self,
+        script: &str,
+        keys: &[&str],
+        args: Vec<String>,
+    ) -> Result<Value, QueueError> {
+        let mut argv: Vec<Value> = Vec::with_capacity(2 + keys.len() + args.len());
+        argv.push(script.into());
+        argv.push(Value::Integer(keys.len() as i64));
+        argv.extend(keys.iter().map(|k| Value::from(*k)));
+        argv.extend(args.into_iter().map(Value::from));
+        let eval = CustomCommand::new_static("EVAL", ClusterHash::Offset(2), false);
+        Ok(self.redis.custom(eval, argv).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_failures_read_as_unreachable() {
+        for kind in [ErrorKind::IO, ErrorKind::Timeout, ErrorKind::Canceled] {
+            let error = QueueError::from(RedisError::new(kind, "connection refused"));
+            assert!(matches!(error, QueueError::Unreachable(_)), "{error:?}");
+            assert!(error.to_string().starts_with("Redis unreachable"));
+        }
+        let refused = QueueError::from(RedisError::new(ErrorKind::Unknown, "WRONGTYPE"));
+        assert!(matches!(refused, QueueError::Redis(_)));
+    }
+
+    #[test]
+    fn keys_live_under_the_namespace() {
+        let keys = QueueKeys::default();
+        assert_eq!(
+            (keys.stream.as_str(), keys.group.as_str()),
+            ("infrahaus:jobs", "infrahaus:workers")
+        );
+        let id = ContainerId::new_random();
+        assert_eq!(keys.marker(id), format!("infrahaus:jobs:queued:{id}"));
+    }
+}

@@ -1,0 +1,389 @@
+//! The job queue against a real Redis: each test has its own stream, group and markers.
+
+use backend::queue::{Delivery, Enqueued, Job, MAX_DELIVERIES, Queue, QueueKeys, Reader};
+use backend::redis::RedisClient;
+use domain::ContainerId;
+use fred::prelude::*;
+use fred::types::{ClusterHash, CustomCommand, Value};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+async fn client() -> RedisClient {
+    backend::redis::connect(&testkit::redis_url())
+        .await
+        .unwrap()
+}
+
+/// A queue under a namespace of its own, with its group created.
+async fn queue(redis: &RedisClient) -> Queue {
+    let queue = Queue::with_keys(redis.clone(), QueueKeys::namespaced(&testkit::unique("q")));
+    queue.ensure_group().await.unwrap();
+    queue
+}
+
+fn job() -> Job {
+    Job {
+        container_id: ContainerId::new_random(),
+    }
+}
+
+async fn command(redis: &RedisClient, name: &'static str, args: Vec<&str>) -> Value {
+    redis
+        .custom(
+            CustomCommand::new_static(name, ClusterHash::FirstKey, false),
+            args,
+        )
+        .await
+        .unwrap()
+}
+
+async fn stream_len(queue: &Queue, redis: &RedisClient) -> i64 {
+    redis.xlen(&queue.keys().stream).await.unwrap()
+}
+
+#[tokio::test]
+async fn enqueue_consume_ack_and_one_open_job_per_container() {
+    let redis = client().await;
+    let queue = queue(&redis).await;
+    queue
+        .ensure_group()
+        .await
+        .expect("a second ensure_group is fine");
+    let reader = Reader::new(queue.clone(), client().await);
+    let job = job();
+
+    assert_eq!(queue.enqueue(&job).await.unwrap(), Enqueued::Added);
+    assert_eq!(queue.enqueue(&job).await.unwrap(), Enqueued::AlreadyQueued);
+    assert_eq!(stream_len(&queue, &redis).await, 1);
+
+    let delivery = reader
+        .next("c1", Duration::from_secs(2))
+        .await
+        .unwrap()
+        .expect("a job");
+    assert_eq!(delivery.job, job);
+    assert_eq!((delivery.deliveries, delivery.consumer.as_str()), (1, "c1"));
+    assert!(!delivery.is_exhausted());
+    // Still running: a new enqueue is refused, and nothing else is there to read.
+    assert_eq!(queue.enqueue(&job).await.unwrap(), Enqueued::AlreadyQueued);
+    assert!(
+        reader
+            .next("c1", Duration::from_millis(50))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    assert!(queue.ack(&delivery).await.unwrap());
+    assert!(!queue.ack(&delivery).await.unwrap(), "acked twice");
+    assert_eq!(
+        stream_len(&queue, &redis).await,
+        0,
+        "acked entries are deleted"
+    );
+    let marker: Option<String> = redis
+        .get(queue.keys().marker(job.container_id))
+        .await
+        .unwrap();
+    assert_eq!(marker, None);
+
+    // Done: the container may be queued again.
+    assert_eq!(queue.enqueue(&job).await.unwrap(), Enqueued::Added);
+}
+
+#[tokio::test]
+async fn a_stale_marker_does_not_block_the_container() {
+    let redis = client().await;
+    let queue = queue(&redis).await;
+    let job = job();
+    let _: () = redis
+        .set(
+            queue.keys().marker(job.container_id),
+            "1-1",
+            None,
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(queue.enqueue(&job).await.unwrap(), Enqueued::Added);
+}
+
+#[tokio::test]
+async fn a_job_whose_consumer_died_is_reclaimed_with_its_delivery_count() {
+    let redis = client().await;
+    let queue = queue(&redis).await;
+    let job = job();
+    queue.enqueue(&job).await.unwrap();
+
+    let dying = Reader::new(queue.clone(), client().await);
+    let first = dying
+        .next("worker-a", Duration::from_secs(2))
+        .await
+        .unwrap()
+        .expect("a job");
+    drop(dying);
+
+    let not_idle_yet = queue
+        .reclaim("worker-b", Duration::from_secs(3600), 10)
+        .await
+        .unwrap();
+    assert!(not_idle_yet.is_empty(), "{not_idle_yet:?}");
+
+    let reclaimed = queue.reclaim("worker-b", Duration::ZERO, 10).await.unwrap();
+    assert_eq!(reclaimed.len(), 1, "{reclaimed:?}");
+    let second = &reclaimed[0];
+    assert_eq!(second.entry_id, first.entry_id);
+    assert_eq!(second.job, job);
+    assert_eq!(
+        (second.deliveries, second.consumer.as_str()),
+        (2, "worker-b")
+    );
+
+    assert!(!queue.touch(&first).await.unwrap(), "worker-a lost the job");
+    assert!(queue.touch(second).await.unwrap());
+    let touched_again = queue.reclaim("worker-c", Duration::ZERO, 10).await.unwrap();
+    assert_eq!(touched_again[0].deliveries, 3, "touch keeps the count");
+
+    assert!(queue.ack(&touched_again[0]).await.unwrap());
+    assert!(
+        queue
+            .reclaim("worker-d", Duration::ZERO, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_job_that_keeps_failing_is_exhausted_after_max_deliveries() {
+    let redis = client().await;
+    let queue = queue(&redis).await;
+    let reader = Reader::new(queue.clone(), client().await);
+    queue.enqueue(&job()).await.unwrap();
+
+    let mut delivery: Delivery = reader
+        .next("w0", Duration::from_secs(2))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut seen = vec![(delivery.deliveries, delivery.is_exhausted())];
+    for round in 1..=MAX_DELIVERIES {
+        let mut claimed = queue
+            .reclaim(&format!("w{round}"), Duration::ZERO, 1)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        delivery = claimed.remove(0);
+        seen.push((delivery.deliveries, delivery.is_exhausted()));
+    }
+    let expected: Vec<(u64, bool)> = (1..=MAX_DELIVERIES + 1)
+        .map(|n| (n, n > MAX_DELIVERIES))
+        .collect();
+    assert_eq!(seen, expected);
+
+    // The worker ends it and acks it.
+    assert!(queue.ack(&delivery).await.unwrap());
+
+    let strict = queue.clone().with_max_deliveries(1);
+    strict.enqueue(&job()).await.unwrap();
+    reader
+        .next("w0", Duration::from_secs(2))
+        .await
+        .unwrap()
+        .unwrap();
+    let again = strict.reclaim("w1", Duration::ZERO, 1).await.unwrap();
+    assert!(again[0].is_exhausted());
+}
+
+#[tokio::test]
+async fn reclaim_takes_at_most_max() {
+    let redis = client().await;
+    let queue = queue(&redis).await;
+    let reader = Reader::new(queue.clone(), client().await);
+    for _ in 0..5 {
+        queue.enqueue(&job()).await.unwrap();
+        reader
+            .next("gone", Duration::from_secs(2))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let two = queue.reclaim("b", Duration::ZERO, 2).await.unwrap();
+    let all = queue.reclaim("c", Duration::ZERO, 10).await.unwrap();
+    assert_eq!((two.len(), all.len()), (2, 5));
+    let ids: HashSet<_> = all.iter().map(|d| d.entry_id.clone()).collect();
+    assert_eq!(ids.len(), 5);
+    assert!(two.iter().all(|d| ids.contains(&d.entry_id)));
+}
+
+#[tokio::test]
+async fn a_malformed_entry_is_dropped() {
+    let redis = client().await;
+    let queue = queue(&redis).await;
+    let reader = Reader::new(queue.clone(), client().await);
+    let _: String = redis
+        .xadd(
+            &queue.keys().stream,
+            false,
+            None,
+            "*",
+            vec![("job", "not json")],
+        )
+        .await
+        .unwrap();
+    let read = reader.next("c", Duration::from_secs(2)).await.unwrap();
+    assert!(read.is_none());
+    assert_eq!(stream_len(&queue, &redis).await, 0);
+}
+
+#[tokio::test]
+async fn next_creates_a_missing_group() {
+    let redis = client().await;
+    let queue = Queue::with_keys(redis.clone(), QueueKeys::namespaced(&testkit::unique("q")));
+    let reader = Reader::new(queue.clone(), client().await);
+    assert!(
+        reader
+            .next("c", Duration::from_millis(20))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    queue.enqueue(&job()).await.unwrap();
+    assert!(
+        reader
+            .next("c", Duration::from_secs(2))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn many_concurrent_consumers_share_two_connections() {
+    let shared = client().await;
+    let queue = queue(&shared).await;
+    let reader = Arc::new(Reader::new(queue.clone(), client().await));
+    let before = connections_of_this_process(&shared).await;
+    assert_eq!(before, 2, "the shared client and the reader's");
+
+    const JOBS: usize = 40;
+    let handled = Arc::new(Mutex::new(Vec::new()));
+    let mut consumers = Vec::new();
+    for n in 0..50 {
+        let (reader, handled) = (reader.clone(), handled.clone());
+        consumers.push(tokio::spawn(async move {
+            let name = format!("consumer-{n}");
+            while handled.lock().unwrap().len() < JOBS {
+                if let Some(d) = reader.next(&name, Duration::from_millis(50)).await.unwrap() {
+                    reader.queue().ack(&d).await.unwrap();
+                    handled.lock().unwrap().push(d.job.container_id);
+                }
+            }
+        }));
+    }
+    // Measure while a consumer is blocked in XREADGROUP and the others wait for their turn.
+    wait_until_blocked(&shared).await;
+    let during = connections_of_this_process(&shared).await;
+
+    let mut jobs = Vec::new();
+    for _ in 0..JOBS {
+        let job = job();
+        queue.enqueue(&job).await.unwrap();
+        jobs.push(job.container_id);
+    }
+    for consumer in consumers {
+        tokio::time::timeout(Duration::from_secs(30), consumer)
+            .await
+            .expect("consumers finish")
+            .unwrap();
+    }
+    let after = connections_of_this_process(&shared).await;
+    assert_eq!((during, after), (before, before));
+
+    let mut handled = handled.lock().unwrap().clone();
+    handled.sort();
+    jobs.sort();
+    assert_eq!(handled, jobs, "every job exactly once");
+}
+
+/// Waits until one of this process's connections is blocked in XREADGROUP.
+async fn wait_until_blocked(redis: &RedisClient) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ports = own_redis_ports();
+        let list = command(redis, "CLIENT", vec!["LIST"])
+            .await
+            .as_string()
+            .unwrap();
+        let blocked = list.lines().any(|line| {
+            line.contains("cmd=xreadgroup") && client_port(line).is_some_and(|p| ports.contains(&p))
+        });
+        if blocked {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no consumer ever blocked"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// How many clients `CLIENT LIST` shows from this process's sockets.
+async fn connections_of_this_process(redis: &RedisClient) -> usize {
+    let ports = own_redis_ports();
+    let list = command(redis, "CLIENT", vec!["LIST"])
+        .await
+        .as_string()
+        .unwrap();
+    list.lines()
+        .filter_map(client_port)
+        .filter(|p| ports.contains(p))
+        .count()
+}
+
+/// The source port of a `CLIENT LIST` line (`addr=127.0.0.1:PORT`).
+fn client_port(line: &str) -> Option<u16> {
+    let addr = line.split(' ').find_map(|f| f.strip_prefix("addr="))?;
+    addr.rsplit(':').next()?.parse().ok()
+}
+
+/// Local ports of this process's established TCP connections to the test Redis.
+fn own_redis_ports() -> HashSet<u16> {
+    let url = testkit::redis_url();
+    let redis_port: u16 = url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let inodes: HashSet<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|target| {
+            let t = target.to_string_lossy().into_owned();
+            Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+        })
+        .collect();
+    let mut ports = HashSet::new();
+    for table in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for row in text.lines().skip(1) {
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            let port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next()?, 16).ok();
+            if cols.len() > 9
+                && cols[3] == "01"
+                && port(cols[2]) == Some(redis_port)
+                && inodes.contains(cols[9])
+            {
+                ports.extend(port(cols[1]));
+            }
+        }
+    }
+    ports
+}

@@ -1,0 +1,3 @@
+#!/bin/sh
+# pvesim stand-in for journalctl: the sandbox keeps no journal.
+echo "-- No entries --"

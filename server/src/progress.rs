@@ -1,0 +1,296 @@
+//! `GET /api/containers/{id}/progress`: a container's progress as Server-Sent Events.
+//!
+//! # Wire format
+//! ```text
+//! id: 42
+//! event: progress
+//! data: {"seq":42,"kind":"log","phase":"sync","percent":61,"message":"…","stream":"stdout","at":"…"}
+//! ```
+//! Every event has the name `progress`, whatever its kind (`step`, `log`, `complete`, `error`
+//! are in the JSON, a [`ProgressEvent`]): an SSE event named `error` would be confused with
+//! EventSource's own `error` event. A `: keep-alive` comment goes out every 15 s.
+//!
+//! # Order
+//! The stream subscribes to live events first, then replays the stored events after its cursor
+//! (the `Last-Event-ID` header, else `?after=SEQ`, else from the start) in pages, then forwards
+//! live events, skipping any with `seq` at or below the last one sent. When a live message does
+//! not continue at the next `seq` (one was missed) or the hub asks for a resync, the stream reads
+//! the gap from the table: nothing is lost and nothing is sent twice.
+//!
+//! # End
+//! The stream ends after a terminal event (`complete` or `error`) that is the newest one, and
+//! after the stored events when the container is already `ready` or `error`. A request for a
+//! finished container with nothing after its cursor gets `204 No Content`, which tells
+//! EventSource to stop reconnecting.
+//!
+//! # Errors
+//! 400 malformed id or cursor, 401 no session (the `/api` session layer), 404 unknown container,
+//! 503 database or Redis unreachable; the body is the app's `AppError` as JSON.
+
+use app::error::AppError;
+use app::ssr::ServerContext;
+use axum::extract::{Path, Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use backend::db::DbPool;
+use backend::events::{HubMessage, Subscription};
+use backend::models::ContainerRow;
+use backend::models::event::EventRow;
+use domain::ContainerId;
+use domain::container::Lifecycle;
+use domain::event::ProgressEvent;
+use http::{HeaderMap, StatusCode, header};
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+/// Stored events read per query.
+const PAGE: i64 = 500;
+
+/// The SSE name of every event.
+pub const EVENT_NAME: &str = "progress";
+
+/// The route's handler, with the state it needs.
+pub fn route(ctx: ServerContext) -> MethodRouter {
+    get(progress).with_state(ctx)
+}
+
+#[derive(Debug, Deserialize)]
+struct ProgressQuery {
+    after: Option<String>,
+}
+
+async fn progress(
+    State(ctx): State<ServerContext>,
+    Path(id): Path<String>,
+    Query(query): Query<ProgressQuery>,
+    headers: HeaderMap,
+) -> Response {
+    match open(ctx, &id, query, &headers).await {
+        Ok(response) => response,
+        Err((status, error)) => {
+            let body = serde_json::to_string(&error).unwrap_or_default();
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+    }
+}
+
+type Refusal = (StatusCode, AppError);
+
+async fn open(
+    ctx: ServerContext,
+    id: &str,
+    query: ProgressQuery,
+    headers: &HeaderMap,
+) -> Result<Response, Refusal> {
+    let container_id: ContainerId = id.parse().map_err(|_| {
+        (
+            StatusCode::BAD_REQUEST,
+            AppError::field("id", "Not a container id."),
+        )
+    })?;
+    let after = cursor(headers, &query)?;
+    let finished = matches!(
+        lifecycle(&ctx, container_id).await?,
+        Lifecycle::Ready | Lifecycle::Error
+    );
+    // Live events first, so none is published between the replay and the subscription.
+    let subscription = if finished {
+        None
+    } else {
+        let subscription = ctx.progress.subscribe(container_id).await.map_err(|e| {
+            tracing::error!(container.id = %container_id, error = %e, "no progress subscription");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                AppError::Unavailable("Redis is not reachable right now.".into()),
+            )
+        })?;
+        Some(subscription)
+    };
+    let mut feed = Feed {
+        db: ctx.db.clone(),
+        container_id,
+        subscription,
+        last_sent: after,
+        last_was_terminal: false,
+        queue: VecDeque::new(),
+        mode: Mode::CatchUp,
+    };
+    feed.catch_up().await.map_err(|()| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable("The database is not reachable right now.".into()),
+        )
+    })?;
+    if finished && feed.queue.is_empty() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    tracing::debug!(container.id = %container_id, after, "progress stream opened");
+    Ok(event_stream(feed))
+}
+
+async fn lifecycle(ctx: &ServerContext, container_id: ContainerId) -> Result<Lifecycle, Refusal> {
+    let mut conn = ctx
+        .conn()
+        .await
+        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e))?;
+    match ContainerRow::find(&mut conn, container_id)
+        .await
+        .map_err(AppError::from)
+    {
+        Ok(row) => Ok(row.lifecycle),
+        Err(AppError::NotFound) => Err((StatusCode::NOT_FOUND, AppError::NotFound)),
+        Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e)),
+    }
+}
+
+/// The SSE response sending `feed`'s events.
+fn event_stream(feed: Feed) -> Response {
+    let events = futures::stream::unfold(feed, |mut feed| async move {
+        let event = feed.next().await?;
+        Some((Ok::<_, Infallible>(sse_event(&event)), feed))
+    });
+    let sse = Sse::new(events).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("keep-alive"),
+    );
+    (
+        [
+            (header::CACHE_CONTROL, "no-cache, no-transform"),
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        sse,
+    )
+        .into_response()
+}
+
+/// The last `seq` the client has: `Last-Event-ID`, else `?after=`, else 0 (empty counts as absent).
+fn cursor(headers: &HeaderMap, query: &ProgressQuery) -> Result<i64, Refusal> {
+    let header = headers
+        .get("last-event-id")
+        .map(|value| value.to_str().unwrap_or("-").trim());
+    let query = query.after.as_deref().map(str::trim);
+    let present = |text: &&str| !text.is_empty();
+    let Some(text) = header.filter(present).or(query.filter(present)) else {
+        return Ok(0);
+    };
+    match text.parse::<i64>() {
+        Ok(seq) if seq >= 0 => Ok(seq),
+        _ => Err((
+            StatusCode::BAD_REQUEST,
+            AppError::field("after", "Not an event number."),
+        )),
+    }
+}
+
+fn sse_event(event: &ProgressEvent) -> Event {
+    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
+    Event::default()
+        .id(event.seq.to_string())
+        .event(EVENT_NAME)
+        .data(data)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Reading stored events after `last_sent`.
+    CatchUp,
+    /// Forwarding published events.
+    Live,
+    Done,
+}
+
+/// One client's position in a container's events. Dropping it (the client went away) drops the
+/// subscription, which releases the channel.
+struct Feed {
+    db: DbPool,
+    container_id: ContainerId,
+    /// `None` for a finished container: its stored events are all there is.
+    subscription: Option<Subscription>,
+    last_sent: i64,
+    last_was_terminal: bool,
+    queue: VecDeque<ProgressEvent>,
+    mode: Mode,
+}
+
+impl Feed {
+    /// The next event to send, or `None` when the stream ends.
+    async fn next(&mut self) -> Option<ProgressEvent> {
+        loop {
+            if let Some(event) = self.queue.pop_front() {
+                self.last_sent = event.seq;
+                self.last_was_terminal = event.is_terminal();
+                if self.last_was_terminal && self.mode == Mode::Live {
+                    self.mode = Mode::Done;
+                    self.queue.clear();
+                }
+                return Some(event);
+            }
+            match self.mode {
+                Mode::Done => return None,
+                Mode::CatchUp => {
+                    if self.catch_up().await.is_err() {
+                        // The client reconnects with Last-Event-ID and resumes.
+                        self.mode = Mode::Done;
+                    }
+                }
+                Mode::Live => self.listen().await,
+            }
+        }
+    }
+
+    /// Reads one page of stored events; when the table has no more, goes live or ends.
+    async fn catch_up(&mut self) -> Result<(), ()> {
+        let page = async {
+            let mut conn = self.db.get().await.map_err(|e| e.to_string())?;
+            EventRow::list_after(&mut conn, self.container_id, self.last_sent, PAGE)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        .await
+        .map_err(|e| {
+            tracing::error!(container.id = %self.container_id, error = %e, "could not read progress events");
+        })?;
+        // A full page: once it is sent, the next call reads the one after it.
+        let exhausted = i64::try_from(page.len()).unwrap_or(PAGE) < PAGE;
+        self.queue.extend(page);
+        if exhausted {
+            let ends_with_terminal = match self.queue.back() {
+                Some(event) => event.is_terminal(),
+                None => self.last_was_terminal,
+            };
+            self.mode = if self.subscription.is_none() || ends_with_terminal {
+                Mode::Done
+            } else {
+                Mode::Live
+            };
+        }
+        Ok(())
+    }
+
+    /// Waits for published events; queues those that continue the sequence.
+    async fn listen(&mut self) {
+        let Some(subscription) = self.subscription.as_mut() else {
+            self.mode = Mode::Done;
+            return;
+        };
+        match subscription.recv().await {
+            HubMessage::Events(batch) => {
+                let fresh = batch.iter().filter(|e| e.seq > self.last_sent);
+                let mut fresh = fresh.peekable();
+                match fresh.peek() {
+                    None => {}
+                    Some(first) if first.seq == self.last_sent + 1 => {
+                        self.queue.extend(fresh.cloned());
+                    }
+                    // A message was missed: the table has everything up to this batch.
+                    Some(_) => self.mode = Mode::CatchUp,
+                }
+            }
+            HubMessage::Resync => self.mode = Mode::CatchUp,
+        }
+    }
+}

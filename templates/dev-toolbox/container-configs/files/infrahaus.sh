@@ -1,0 +1,3 @@
+# infrahaus dev toolbox
+export EDITOR=vi
+alias ll="ls -la"
