@@ -440,6 +440,8 @@ impl Template {
                 files.push(file);
             }
         }
+        // Files are kept in one canonical order, by directory then name, as they are stored.
+        files.sort_by(|a, b| (&a.target_dir, &a.name).cmp(&(&b.target_dir, &b.name)));
         let packages = validate_packages(&self.packages, "packages", &mut e);
         if !e.is_empty() {
             return Err(e);

@@ -22,6 +22,9 @@ enum Command {
     User(cli::user::UserCommand),
     /// Check a Proxmox VE node before adding it: version, storages, templates, bridges, privileges.
     PveCheck(cli::pve_check::PveCheckArgs),
+    /// Manage templates.
+    #[command(subcommand)]
+    Templates(cli::templates::TemplatesCommand),
 }
 
 #[tokio::main]
@@ -32,5 +35,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => cli::migrate().await,
         Command::User(cmd) => cli::user::run(cmd).await,
         Command::PveCheck(args) => cli::pve_check::run(args).await,
+        Command::Templates(cmd) => cli::templates::run(cmd).await,
     }
 }

@@ -182,3 +182,118 @@ async fn test_connection_reports_the_exact_reason_it_failed() {
         .await;
     assert!(body["Invalid"]["host"].is_string(), "{body}");
 }
+
+/// A simulated node with one token.
+async fn simulator() -> pvesim::SimHandle {
+    let config = pvesim::SimConfig::builder()
+        .token("root@pam!infrahaus", "5b0c2a0e-7c39-4e43-9d67-1b3c6f1f0a11")
+        .build();
+    pvesim::Simulator::start(config)
+        .await
+        .expect("the simulator starts")
+}
+
+fn node_form_for(sim: &pvesim::SimHandle, secret: &str, fingerprint: &str) -> Value {
+    json!({
+        "name": "sim",
+        "host": sim.api_addr.ip().to_string(),
+        "port": sim.api_addr.port().to_string(),
+        "token_id": "root@pam!infrahaus",
+        "token_secret": secret,
+        "tls_mode": "fingerprint",
+        "fingerprint": fingerprint,
+    })
+}
+
+#[tokio::test]
+async fn test_connection_against_a_node_shows_its_version_and_findings() {
+    let sim = simulator().await;
+    let app = TestApp::start().await;
+    let (client, _) = app.logged_in().await;
+    let good = node_form_for(
+        &sim,
+        "5b0c2a0e-7c39-4e43-9d67-1b3c6f1f0a11",
+        &sim.fingerprint,
+    );
+    let (status, report) = app
+        .call(
+            &client,
+            "/api/nodes/test",
+            json!({"id": null, "form": good}),
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert!(!report["version"].as_str().unwrap().is_empty());
+    assert_eq!(report["node"], json!("pve"));
+    assert!(
+        report["rootdir_storages"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("local-lvm"))
+    );
+    assert!(
+        report["bridges"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("vmbr0"))
+    );
+    assert_eq!(report["problems"], json!([]), "{report}");
+
+    // The stored secret is used when an edit leaves the secret empty.
+    let (_, saved) = app
+        .call(
+            &client,
+            "/api/nodes/save",
+            json!({"id": null, "form": good}),
+        )
+        .await;
+    let mut keep = node_form_for(&sim, "", &sim.fingerprint);
+    keep["token_secret"] = json!("");
+    let (status, _) = app
+        .call(
+            &client,
+            "/api/nodes/test",
+            json!({"id": saved["id"], "form": keep}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let wrong_secret = node_form_for(
+        &sim,
+        "00000000-0000-0000-0000-000000000000",
+        &sim.fingerprint,
+    );
+    let (_, body) = app
+        .call(
+            &client,
+            "/api/nodes/test",
+            json!({"id": null, "form": wrong_secret}),
+        )
+        .await;
+    let message = body["Unavailable"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_lowercase();
+    assert!(message.contains("auth"), "{message}");
+
+    let wrong_pin = node_form_for(
+        &sim,
+        "5b0c2a0e-7c39-4e43-9d67-1b3c6f1f0a11",
+        &"11".repeat(32),
+    );
+    let (_, body) = app
+        .call(
+            &client,
+            "/api/nodes/test",
+            json!({"id": null, "form": wrong_pin}),
+        )
+        .await;
+    let message = body["Unavailable"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(
+        message.contains(&sim.fingerprint),
+        "the message names the certificate seen: {message}"
+    );
+    sim.shutdown().await;
+}

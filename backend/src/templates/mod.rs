@@ -9,6 +9,8 @@
 //! ```
 
 pub mod conf;
+pub mod folder;
+pub mod sync;
 
 use serde::{Deserialize, Serialize};
 

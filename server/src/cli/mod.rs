@@ -2,6 +2,7 @@
 
 pub mod pve_check;
 pub mod serve;
+pub mod templates;
 pub mod user;
 
 use backend::config::BackendConfig;
