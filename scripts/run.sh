@@ -43,9 +43,11 @@ export INFRAHAUS_SITE_ROOT="${INFRAHAUS_SITE_ROOT:-$ROOT/dist}"
 build_spa
 say "building server and worker (release)"
 (cd "$ROOT" && cargo build --release --quiet -p server -p worker)
-BIN="$ROOT/target/release"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 
 "$BIN/server" migrate
+INFRAHAUS_TEMPLATES_DIR="${INFRAHAUS_TEMPLATES_DIR:-$ROOT/templates}" "$BIN/server" templates discover ||
+  say "some template folders have problems (listed above); the others were loaded"
 if [ ! -f "$RUN/admin-password" ]; then
   password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(15))')"
   if echo "$password" | "$BIN/server" user create-first --username admin | grep -q "^created"; then
