@@ -15,8 +15,9 @@ use serde_json::Value;
 
 pub use validate::{ParamValue, Params, is_number, validate};
 
-/// The schema file, embedded at build time.
-const SCHEMA_JSON: &str = include_str!("../../../../shared/pve/schema-subset.json");
+/// The official PVE 9.1 schema for the endpoints simulated (a copy of `shared/pve/schema-subset.json`
+/// kept in the crate so the simulator builds from a plain clone), embedded at build time.
+const SCHEMA_JSON: &str = include_str!("../../data/pve-api-schema-subset.json");
 
 /// Upper bounds of PVE's indexed properties (`net[n]` is `net0`..`net31`, ...).
 const INDEXED_MAX: &[(&str, u32)] = &[("net", 32), ("mp", 256), ("unused", 256), ("dev", 256)];
