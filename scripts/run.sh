@@ -16,11 +16,12 @@ pids=()
 own_pg="" own_redis=""
 cleanup() {
   trap - EXIT INT TERM
+  set +e
   say "stopping"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [ -n "$own_redis" ] && stop_redis "$RUN/redis"
-  [ -n "$own_pg" ] && stop_postgres "$RUN/postgres"
+  if [ -n "$own_redis" ]; then stop_redis "$RUN/redis"; fi
+  if [ -n "$own_pg" ]; then stop_postgres "$RUN/postgres"; fi
   exit 0
 }
 trap cleanup EXIT INT TERM

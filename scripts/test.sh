@@ -37,7 +37,7 @@ trap cleanup EXIT
 
 PG_PORT="$(free_port)"
 say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-start_postgres "$WORK/postgres" "$PG_PORT"
+start_postgres "$WORK/postgres" "$PG_PORT" throwaway
 REDIS_PORT="$(free_port)"
 say "starting Redis on 127.0.0.1:$REDIS_PORT"
 start_redis "$WORK/redis" "$REDIS_PORT"

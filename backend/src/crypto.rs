@@ -81,10 +81,25 @@ impl SecretBox {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
                 }
-                write_private(path, hex::encode(key).as_bytes())
+                // Written under a temporary name, then linked into place: a second process
+                // starting at the same moment (server and worker) either wins the link or
+                // reads the complete key the first one linked.
+                let temp = path.with_extension(format!("tmp.{:016x}", rand::random::<u64>()));
+                let _ = std::fs::remove_file(&temp);
+                write_private(&temp, hex::encode(key).as_bytes())
                     .map_err(|e| fail(e.to_string()))?;
-                tracing::info!(path = %path.display(), "created a new secret key file");
-                Ok(Self::from_key(&key))
+                let linked = std::fs::hard_link(&temp, path);
+                let _ = std::fs::remove_file(&temp);
+                match linked {
+                    Ok(()) => {
+                        tracing::info!(path = %path.display(), "created a new secret key file");
+                        Ok(Self::from_key(&key))
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        Self::load_or_create(path)
+                    }
+                    Err(e) => Err(fail(e.to_string())),
+                }
             }
             Err(e) => Err(fail(e.to_string())),
         }
@@ -198,6 +213,23 @@ mod tests {
                 .open(Purpose::ContainerCredential, &sealed)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn processes_creating_the_key_at_once_agree_on_it() {
+        let dir = std::env::temp_dir().join(format!("infrahaus-key-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("secret.key");
+        let boxes: Vec<SecretBox> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| SecretBox::load_or_create(&path).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let sealed = boxes[0].seal(Purpose::RootPassword, b"same key");
+        for b in &boxes {
+            assert_eq!(b.open(Purpose::RootPassword, &sealed).unwrap(), b"same key");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

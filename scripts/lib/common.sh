@@ -70,10 +70,12 @@ pg_as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# start_postgres DIR PORT : a private cluster in DIR on 127.0.0.1:PORT (created on first use),
+# start_postgres DIR PORT [throwaway] : a private cluster in DIR on 127.0.0.1:PORT (created on first use),
 # with a superuser "infrahaus" (password "infrahaus", loopback only).
 start_postgres() {
-  local dir="$1" port="$2" bin; bin="$(pg_bin)"
+  local dir="$1" port="$2" throwaway="${3:-}" bin; bin="$(pg_bin)"
+  local durability="-c fsync=on"
+  [ -n "$throwaway" ] && durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   if [ ! -f "$dir/PG_VERSION" ]; then
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
@@ -85,13 +87,15 @@ start_postgres() {
   fi
   if pg_as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then return 0; fi
   pg_as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir $durability -c max_connections=200" \
     start >/dev/null || die "PostgreSQL did not start; see $dir/server.log"
 }
 
 stop_postgres() {
   local dir="$1"
-  [ -f "$dir/postmaster.pid" ] && pg_as_owner "$(pg_bin)/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+  if [ -f "$dir/postmaster.pid" ]; then
+    pg_as_owner "$(pg_bin)/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+  fi
 }
 
 # create_database PORT NAME : creates NAME unless it exists.
@@ -117,5 +121,5 @@ start_redis() {
 
 stop_redis() {
   local dir="$1"
-  [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+  if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; fi
 }
