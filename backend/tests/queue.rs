@@ -312,14 +312,13 @@ async fn many_concurrent_consumers_share_two_connections() {
 async fn wait_until_blocked(redis: &RedisClient) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let ports = own_redis_ports();
         let list = command(redis, "CLIENT", vec!["LIST"])
             .await
             .as_string()
             .unwrap();
-        let blocked = list.lines().any(|line| {
-            line.contains("cmd=xreadgroup") && client_port(line).is_some_and(|p| ports.contains(&p))
-        });
+        let blocked = testkit::own_client_lines(&list)
+            .iter()
+            .any(|line| line.contains("cmd=xreadgroup"));
         if blocked {
             return;
         }
@@ -333,57 +332,9 @@ async fn wait_until_blocked(redis: &RedisClient) {
 
 /// How many clients `CLIENT LIST` shows from this process's sockets.
 async fn connections_of_this_process(redis: &RedisClient) -> usize {
-    let ports = own_redis_ports();
     let list = command(redis, "CLIENT", vec!["LIST"])
         .await
         .as_string()
         .unwrap();
-    list.lines()
-        .filter_map(client_port)
-        .filter(|p| ports.contains(p))
-        .count()
-}
-
-/// The source port of a `CLIENT LIST` line (`addr=127.0.0.1:PORT`).
-fn client_port(line: &str) -> Option<u16> {
-    let addr = line.split(' ').find_map(|f| f.strip_prefix("addr="))?;
-    addr.rsplit(':').next()?.parse().ok()
-}
-
-/// Local ports of this process's established TCP connections to the test Redis.
-fn own_redis_ports() -> HashSet<u16> {
-    let url = testkit::redis_url();
-    let redis_port: u16 = url
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
-    let inodes: HashSet<String> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-        .filter_map(|target| {
-            let t = target.to_string_lossy().into_owned();
-            Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
-        })
-        .collect();
-    let mut ports = HashSet::new();
-    for table in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(table) else {
-            continue;
-        };
-        for row in text.lines().skip(1) {
-            let cols: Vec<&str> = row.split_whitespace().collect();
-            let port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next()?, 16).ok();
-            if cols.len() > 9
-                && cols[3] == "01"
-                && port(cols[2]) == Some(redis_port)
-                && inodes.contains(cols[9])
-            {
-                ports.extend(port(cols[1]));
-            }
-        }
-    }
-    ports
+    testkit::own_client_lines(&list).len()
 }

@@ -86,3 +86,54 @@ pub fn unique(prefix: &str) -> String {
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     )
 }
+
+/// Local ports of this process's established TCP connections to the test Redis, read from
+/// `/proc` (one process per test under nextest, so this counts exactly one test's connections).
+pub fn own_redis_ports() -> std::collections::HashSet<u16> {
+    let url = redis_url();
+    let redis_port: u16 = url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .unwrap_or_else(|| panic!("TEST_REDIS_URL has no port: {url}"));
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir("/proc/self/fd")
+        .expect("read /proc/self/fd")
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|target| {
+            let t = target.to_string_lossy().into_owned();
+            Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+        })
+        .collect();
+    let mut ports = std::collections::HashSet::new();
+    for table in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for row in text.lines().skip(1) {
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            let port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next()?, 16).ok();
+            if cols.len() > 9
+                && cols[3] == "01"
+                && port(cols[2]) == Some(redis_port)
+                && inodes.contains(cols[9])
+            {
+                ports.extend(port(cols[1]));
+            }
+        }
+    }
+    ports
+}
+
+/// The lines of a Redis `CLIENT LIST` reply that are this process's own connections.
+pub fn own_client_lines(client_list: &str) -> Vec<&str> {
+    let ports = own_redis_ports();
+    client_list
+        .lines()
+        .filter(|line| {
+            line.split(' ')
+                .find_map(|f| f.strip_prefix("addr="))
+                .and_then(|addr| addr.rsplit(':').next()?.parse::<u16>().ok())
+                .is_some_and(|port| ports.contains(&port))
+        })
+        .collect()
+}

@@ -186,15 +186,9 @@ impl TestApp {
 
     /// The `CLIENT LIST` lines of this process's connections.
     async fn own_clients(&self) -> Vec<String> {
-        let ports = own_redis_ports();
         let list: String = self.redis_command("CLIENT", vec!["LIST"]).await;
-        list.lines()
-            .filter(|line| {
-                line.split(' ')
-                    .find_map(|f| f.strip_prefix("addr="))
-                    .and_then(|addr| addr.rsplit(':').next()?.parse::<u16>().ok())
-                    .is_some_and(|port| ports.contains(&port))
-            })
+        testkit::own_client_lines(&list)
+            .into_iter()
             .map(str::to_owned)
             .collect()
     }
@@ -225,42 +219,4 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-}
-
-/// Local ports of this process's established TCP connections to the test Redis.
-fn own_redis_ports() -> std::collections::HashSet<u16> {
-    let url = testkit::redis_url();
-    let redis_port: u16 = url
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
-    let inodes: std::collections::HashSet<String> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-        .filter_map(|target| {
-            let t = target.to_string_lossy().into_owned();
-            Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
-        })
-        .collect();
-    let mut ports = std::collections::HashSet::new();
-    for table in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(table) else {
-            continue;
-        };
-        for row in text.lines().skip(1) {
-            let cols: Vec<&str> = row.split_whitespace().collect();
-            let port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next()?, 16).ok();
-            if cols.len() > 9
-                && cols[3] == "01"
-                && port(cols[2]) == Some(redis_port)
-                && inodes.contains(cols[9])
-            {
-                ports.extend(port(cols[1]));
-            }
-        }
-    }
-    ports
 }
