@@ -21,14 +21,20 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$own_redis" ]; then stop_redis "$RUN/redis"; fi
-  if [ -n "$own_pg" ]; then stop_postgres "$RUN/postgres"; fi
+  if [ -n "$own_pg" ]; then stop_postgres "$PG_DIR"; fi
   exit 0
 }
 trap cleanup EXIT INT TERM
 
+# PostgreSQL refuses to run as root, so its files must be reachable by the postgres user; a
+# checkout inside a private home directory is not, and then the cluster lives under its home.
+PG_DIR="$RUN/postgres"
+if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$RUN" 2>/dev/null; then
+  PG_DIR="/var/lib/postgresql/infrahaus-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+fi
 if [ -z "${DATABASE_URL:-}" ]; then
-  say "starting PostgreSQL on 127.0.0.1:54329 (data in .run/postgres)"
-  start_postgres "$RUN/postgres" 54329; own_pg=1
+  say "starting PostgreSQL on 127.0.0.1:54329 (data in $PG_DIR)"
+  start_postgres "$PG_DIR" 54329; own_pg=1
   create_database 54329 infrahaus
   export DATABASE_URL=postgres://infrahaus:infrahaus@127.0.0.1:54329/infrahaus
 fi
