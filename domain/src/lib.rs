@@ -9,6 +9,7 @@ pub mod container;
 pub mod event;
 pub mod ids;
 pub mod node;
+pub mod spec;
 pub mod template;
 pub mod text_enum;
 pub mod validation;
