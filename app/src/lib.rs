@@ -15,8 +15,15 @@ use components::shell::Shell;
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
+use pages::containers::{
+    detail::ContainerDetailPage, list::ContainersPage, progress::ProgressPage,
+};
+use pages::templates::{
+    buckets::BucketsPage, detail::TemplateDetailPage, edit::TemplateEditPage, list::TemplatesPage,
+};
 use pages::{
     dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage, settings::SettingsPage,
+    wizard::WizardPage,
 };
 
 /// The whole application: routes, with every page but the login page inside the signed-in shell.
@@ -29,6 +36,15 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("settings") view=SettingsPage />
+                    <Route path=path!("templates") view=TemplatesPage />
+                    <Route path=path!("templates/new") view=TemplateEditPage />
+                    <Route path=path!("templates/:id") view=TemplateDetailPage />
+                    <Route path=path!("templates/:id/edit") view=TemplateEditPage />
+                    <Route path=path!("buckets") view=BucketsPage />
+                    <Route path=path!("containers") view=ContainersPage />
+                    <Route path=path!("containers/new") view=WizardPage />
+                    <Route path=path!("containers/:id") view=ContainerDetailPage />
+                    <Route path=path!("containers/:id/progress") view=ProgressPage />
                 </ParentRoute>
             </Routes>
         </Router>

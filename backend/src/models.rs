@@ -2,14 +2,18 @@
 
 pub mod bucket;
 pub mod container;
+pub mod credential;
 pub mod event;
 pub mod node;
+pub mod service;
 pub mod session;
 pub mod template;
 pub mod user;
 
 pub use container::{ContainerRow, NewContainer};
+pub use credential::CredentialRow;
 pub use node::{NewNode, NodeRow};
+pub use service::ServiceRow;
 pub use session::Session;
 pub use user::User;
 

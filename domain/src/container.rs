@@ -1,6 +1,7 @@
 //! Containers infrahaus creates: their lifecycle and the pipeline phases.
 
 use crate::text_enum;
+use serde::{Deserialize, Serialize};
 
 text_enum!(
     /// Where a container is in its life as infrahaus sees it.
@@ -46,6 +47,34 @@ impl Phase {
             Phase::Sync => "Sync",
             Phase::Finalize => "Finalize",
         }
+    }
+}
+
+/// A service the worker found running in a container.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    /// The systemd unit without `.service`, e.g. `nginx`.
+    pub name: String,
+    pub port: Option<u16>,
+    /// `tcp` (the only protocol discovered today).
+    pub protocol: String,
+    /// A link for web services, e.g. `http://192.168.1.50:80/`.
+    pub url: Option<String>,
+}
+
+/// A credential a template's script left in `/etc/infrahaus/credentials/NAME`.
+/// Sent to the browser only by the server fn that reveals it, never in events.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    pub name: String,
+    pub value: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,5 +1,10 @@
 //! Server functions, one module per area. Every one but [`session::login`] needs a session;
 //! the server's auth layer enforces that before any of them runs.
 
+pub mod buckets;
+pub mod containers;
+pub mod create;
 pub mod nodes;
+pub mod resources;
 pub mod session;
+pub mod templates;

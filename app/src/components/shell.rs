@@ -50,6 +50,9 @@ pub fn Shell() -> impl IntoView {
             <a class="brand" href="/">"infrahaus"</a>
             <nav class="mainnav" aria-label="Main">
                 <A href="/" exact=true>"Dashboard"</A>
+                <A href="/containers">"Containers"</A>
+                <A href="/templates">"Templates"</A>
+                <A href="/buckets">"Buckets"</A>
                 <A href="/settings">"Settings"</A>
             </nav>
             <div class="session">

@@ -1,6 +1,9 @@
-//! One page per file.
+//! One page per file (or folder, for pages with parts).
 
+pub mod containers;
 pub mod dashboard;
 pub mod login;
 pub mod not_found;
 pub mod settings;
+pub mod templates;
+pub mod wizard;
