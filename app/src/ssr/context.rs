@@ -4,6 +4,7 @@ use crate::error::AppError;
 use backend::crypto::SecretBox;
 use backend::db::{DbConn, DbPool};
 use backend::events::ProgressHub;
+use backend::queue::Queue;
 use backend::redis::RedisClient;
 use leptos::prelude::use_context;
 
@@ -15,6 +16,8 @@ pub struct ServerContext {
     /// The process's one Redis subscriber, shared by every open progress stream.
     pub progress: ProgressHub,
     pub secrets: SecretBox,
+    /// The creation job queue the workers read.
+    pub queue: Queue,
     /// How long a login lasts.
     pub session_lifetime: chrono::Duration,
     /// Set the cookie's `Secure` flag (the app is served over HTTPS).

@@ -8,9 +8,12 @@ pub async fn run() -> anyhow::Result<()> {
     let config = ServerConfig::from_env()?;
     tracing::info!(?config, "starting");
     backend::db::run_migrations(&config.backend.database_url).await?;
+    let redis = backend::redis::connect(&config.backend.redis_url).await?;
+    let queue = backend::queue::Queue::new(redis.clone());
     let ctx = ServerContext {
         db: backend::db::pool(&config.backend.database_url, 16)?,
-        redis: backend::redis::connect(&config.backend.redis_url).await?,
+        redis,
+        queue,
         progress: backend::events::ProgressHub::connect(&config.backend.redis_url).await?,
         secrets: SecretBox::load_or_create(&config.backend.secret_key_file)?,
         session_lifetime: chrono::Duration::hours(config.session_hours),

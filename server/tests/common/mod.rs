@@ -33,11 +33,18 @@ impl TestApp {
 
     pub async fn start_with_session(session_lifetime: chrono::Duration) -> Self {
         let database_url = testkit::migrated_database().await;
+        let redis = backend::redis::connect(&testkit::redis_url())
+            .await
+            .unwrap();
+        // Each test app has its own queue keys, so tests running side by side never share jobs.
+        let queue = backend::queue::Queue::with_keys(
+            redis.clone(),
+            backend::queue::QueueKeys::namespaced(&testkit::unique("queue")),
+        );
         let ctx = ServerContext {
             db: backend::db::pool(&database_url, 8).unwrap(),
-            redis: backend::redis::connect(&testkit::redis_url())
-                .await
-                .unwrap(),
+            redis,
+            queue,
             progress: backend::events::ProgressHub::connect(&testkit::redis_url())
                 .await
                 .unwrap(),
