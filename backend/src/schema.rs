@@ -30,6 +30,8 @@ diesel::table! {
         tls_fingerprint -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        ssh_port -> Int4,
+        ssh_host_key -> Nullable<Text>,
     }
 }
 

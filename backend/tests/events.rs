@@ -31,6 +31,7 @@ async fn fixture() -> Fixture {
             token_id: "root@pam!infrahaus".into(),
             token_secret_enc: Some(vec![0; 16]),
             tls_fingerprint: None,
+            ssh_port: 22,
         },
     )
     .await

@@ -158,6 +158,7 @@ fn new_node(name: &str, secret: Option<Vec<u8>>) -> NewNode {
         token_id: "root@pam!infrahaus".into(),
         token_secret_enc: secret,
         tls_fingerprint: Some(["AB"; 32].join(":")),
+        ssh_port: 22,
     }
 }
 
@@ -203,4 +204,25 @@ async fn nodes_keep_their_secret_sealed_and_unchanged_on_edit() {
         NodeRow::find(&mut conn, node.id).await,
         Err(diesel::result::Error::NotFound)
     ));
+}
+
+#[tokio::test]
+async fn a_node_ssh_host_key_is_pinned_once() {
+    let mut conn = conn().await;
+    let secrets = SecretBox::from_key(&[3u8; 32]);
+    let sealed = secrets.seal_str(Purpose::NodeTokenSecret, "s");
+    let mut new = new_node("pinned", Some(sealed));
+    new.ssh_port = 2222;
+    let node = NodeRow::insert(&mut conn, &new).await.unwrap();
+    assert_eq!(node.ssh_port, 2222);
+    assert_eq!(node.ssh_host_key, None);
+    let first = NodeRow::pin_ssh_host_key(&mut conn, node.id, "ssh-ed25519 AAAAfirst")
+        .await
+        .unwrap();
+    assert_eq!(first, "ssh-ed25519 AAAAfirst");
+    // A later, different key does not replace the pinned one: the caller compares and refuses.
+    let second = NodeRow::pin_ssh_host_key(&mut conn, node.id, "ssh-ed25519 AAAAother")
+        .await
+        .unwrap();
+    assert_eq!(second, "ssh-ed25519 AAAAfirst");
 }

@@ -21,16 +21,21 @@ pub struct NodeSummary {
     pub name: String,
     pub host: String,
     pub port: u16,
+    /// The node's own SSH port, used when a container is reached through `pct`.
+    pub ssh_port: u16,
     pub token_id: String,
     pub tls: TlsTrust,
 }
 
 /// The settings form as typed by the user (all text, as inputs hold it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NodeForm {
     pub name: String,
     pub host: String,
     pub port: String,
+    /// Empty means 22.
+    pub ssh_port: String,
     pub token_id: String,
     /// Empty on edit means "keep the stored secret".
     pub token_secret: String,
@@ -45,6 +50,7 @@ pub struct NodeInput {
     pub name: String,
     pub host: String,
     pub port: u16,
+    pub ssh_port: u16,
     pub token_id: String,
     pub token_secret: Option<String>,
     pub tls: TlsTrust,
@@ -56,6 +62,7 @@ impl std::fmt::Debug for NodeInput {
             .field("name", &self.name)
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("ssh_port", &self.ssh_port)
             .field("token_id", &self.token_id)
             .field(
                 "token_secret",
@@ -78,6 +85,12 @@ impl NodeForm {
             &self.port
         };
         let port = errors.check("port", validation::port(port_text));
+        let ssh_port_text = if self.ssh_port.trim().is_empty() {
+            "22"
+        } else {
+            &self.ssh_port
+        };
+        let ssh_port = errors.check("ssh_port", validation::port(ssh_port_text));
         let token_id = errors.check("token_id", api_token_id(&self.token_id));
         let secret = self.token_secret.trim();
         if secret_required && secret.is_empty() {
@@ -105,6 +118,7 @@ impl NodeForm {
             name: name.unwrap_or_default(),
             host: host.unwrap_or_default(),
             port: port.unwrap_or(8006),
+            ssh_port: ssh_port.unwrap_or(22),
             token_id: token_id.unwrap_or_default(),
             token_secret: (!secret.is_empty()).then(|| secret.to_owned()),
             tls: tls.unwrap_or(TlsTrust::SystemCa),

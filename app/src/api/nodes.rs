@@ -31,6 +31,7 @@ pub async fn save_node(id: Option<NodeId>, form: NodeForm) -> Result<NodeSummary
         name: input.name,
         host: input.host,
         port: i32::from(input.port),
+        ssh_port: i32::from(input.ssh_port),
         token_id: input.token_id,
         token_secret_enc: input
             .token_secret

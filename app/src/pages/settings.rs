@@ -14,6 +14,7 @@ struct NodeFormState {
     name: RwSignal<String>,
     host: RwSignal<String>,
     port: RwSignal<String>,
+    ssh_port: RwSignal<String>,
     token_id: RwSignal<String>,
     token_secret: RwSignal<String>,
     tls_mode: RwSignal<String>,
@@ -27,6 +28,7 @@ impl NodeFormState {
             name: RwSignal::new(String::new()),
             host: RwSignal::new(String::new()),
             port: RwSignal::new("8006".into()),
+            ssh_port: RwSignal::new("22".into()),
             token_id: RwSignal::new(String::new()),
             token_secret: RwSignal::new(String::new()),
             tls_mode: RwSignal::new("fingerprint".into()),
@@ -39,6 +41,7 @@ impl NodeFormState {
             name: self.name.get_untracked(),
             host: self.host.get_untracked(),
             port: self.port.get_untracked(),
+            ssh_port: self.ssh_port.get_untracked(),
             token_id: self.token_id.get_untracked(),
             token_secret: self.token_secret.get_untracked(),
             tls_mode: self.tls_mode.get_untracked(),
@@ -60,6 +63,8 @@ impl NodeFormState {
             .set(node.map(|n| n.host.clone()).unwrap_or_default());
         self.port
             .set(node.map_or_else(|| "8006".into(), |n| n.port.to_string()));
+        self.ssh_port
+            .set(node.map_or_else(|| "22".into(), |n| n.ssh_port.to_string()));
         self.token_id
             .set(node.map(|n| n.token_id.clone()).unwrap_or_default());
         self.token_secret.set(String::new());
@@ -228,7 +233,15 @@ fn NodeFormView(
                 <ErrorBanner message=message />
                 <TextField id="name" label="Display name" value=state.name error=error_for(errors, "name") placeholder="pve" />
                 <TextField id="host" label="Host" value=state.host error=error_for(errors, "host") placeholder="192.168.1.10 or pve.lan" />
-                <TextField id="port" label="Port" value=state.port error=error_for(errors, "port") input_type="number" />
+                <TextField id="port" label="API port" value=state.port error=error_for(errors, "port") input_type="number" />
+                <TextField
+                    id="ssh_port"
+                    label="Node SSH port"
+                    value=state.ssh_port
+                    error=error_for(errors, "ssh_port")
+                    input_type="number"
+                    hint="Used only when a container cannot be reached directly: the worker then logs in to the node as root with its deploy key and uses pct."
+                />
                 <TextField
                     id="token_id"
                     label="API token ID"

@@ -19,6 +19,10 @@ pub struct NodeRow {
     pub tls_fingerprint: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// SSH port of the node itself, for the `pct` fallback.
+    pub ssh_port: i32,
+    /// The node's SSH host key, pinned on first use (`ssh-ed25519 AAAA…`).
+    pub ssh_host_key: Option<String>,
 }
 
 impl std::fmt::Debug for NodeRow {
@@ -45,6 +49,7 @@ pub struct NewNode {
     pub token_secret_enc: Option<Vec<u8>>,
     #[diesel(treat_none_as_null = true)]
     pub tls_fingerprint: Option<String>,
+    pub ssh_port: i32,
 }
 
 impl NodeRow {
@@ -61,6 +66,7 @@ impl NodeRow {
             name: self.name.clone(),
             host: self.host.clone(),
             port: u16::try_from(self.port).unwrap_or(8006),
+            ssh_port: u16::try_from(self.ssh_port).unwrap_or(22),
             token_id: self.token_id.clone(),
             tls: self.tls(),
         }
@@ -109,6 +115,7 @@ impl NodeRow {
                 pve_nodes::token_id.eq(&new.token_id),
                 pve_nodes::token_secret_enc.eq(secret),
                 pve_nodes::tls_fingerprint.eq(&new.tls_fingerprint),
+                pve_nodes::ssh_port.eq(new.ssh_port),
             ))
             .returning(NodeRow::as_returning())
             .get_result(conn)
@@ -124,6 +131,28 @@ impl NodeRow {
             .set((new, pve_nodes::updated_at.eq(diesel::dsl::now)))
             .returning(NodeRow::as_returning())
             .get_result(conn)
+            .await
+    }
+
+    /// Pins the node's SSH host key the first time the worker sees it; returns the pinned key
+    /// (the one just stored, or the one stored before).
+    pub async fn pin_ssh_host_key(
+        conn: &mut AsyncPgConnection,
+        id: NodeId,
+        key: &str,
+    ) -> QueryResult<String> {
+        diesel::update(
+            pve_nodes::table
+                .find(id)
+                .filter(pve_nodes::ssh_host_key.is_null()),
+        )
+        .set(pve_nodes::ssh_host_key.eq(key))
+        .execute(conn)
+        .await?;
+        pve_nodes::table
+            .find(id)
+            .select(pve_nodes::ssh_host_key.assume_not_null())
+            .first(conn)
             .await
     }
 

@@ -130,6 +130,7 @@ impl TestApp {
                 token_id: "root@pam!infrahaus".into(),
                 token_secret_enc: Some(vec![0; 16]),
                 tls_fingerprint: None,
+                ssh_port: 22,
             },
         )
         .await
