@@ -20,6 +20,9 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(cli::user::UserCommand),
+    /// Register Proxmox VE nodes.
+    #[command(subcommand)]
+    Node(cli::node::NodeCommand),
     /// Check a Proxmox VE node before adding it: version, storages, templates, bridges, privileges.
     PveCheck(cli::pve_check::PveCheckArgs),
     /// Manage templates.
@@ -34,6 +37,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => cli::serve::run().await,
         Command::Migrate => cli::migrate().await,
         Command::User(cmd) => cli::user::run(cmd).await,
+        Command::Node(cmd) => cli::node::run(cmd).await,
         Command::PveCheck(args) => cli::pve_check::run(args).await,
         Command::Templates(cmd) => cli::templates::run(cmd).await,
     }

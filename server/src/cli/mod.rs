@@ -1,5 +1,6 @@
 //! The server binary's subcommands.
 
+pub mod node;
 pub mod pve_check;
 pub mod serve;
 pub mod templates;
