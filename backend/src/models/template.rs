@@ -286,6 +286,7 @@ pub async fn load(conn: &mut AsyncPgConnection, id: TemplateId) -> QueryResult<T
         .collect();
     let bucket_ids: Vec<BucketId> = template_buckets::table
         .filter(template_buckets::template_id.eq(id))
+        .order(template_buckets::bucket_id)
         .select(template_buckets::bucket_id)
         .load(conn)
         .await?;

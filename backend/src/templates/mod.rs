@@ -13,6 +13,13 @@ pub mod folder;
 pub mod sync;
 
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The templates folder: `INFRAHAUS_TEMPLATES_DIR`, else `templates` (relative to the working
+/// directory).
+pub fn configured_dir() -> Result<PathBuf, crate::config::ConfigError> {
+    crate::config::var_or("INFRAHAUS_TEMPLATES_DIR", "templates").map(PathBuf::from)
+}
 
 /// A problem found in a template folder: the file, the line when known, and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,11 +1,12 @@
 //! Syncs the templates folder into the database, idempotently: new templates are added, changed
 //! ones updated in place (same id), unchanged ones left alone; a broken folder is reported and
-//! does not stop the rest. Templates created in the app (`custom`) are never overwritten.
+//! does not stop the rest. Templates created in the app (`custom`) are never overwritten, and
+//! the buckets a user added to a folder template in the app are kept.
 
 use super::{Issue, folder};
 use crate::models::template;
 use diesel_async::AsyncPgConnection;
-use domain::template::TemplateSource;
+use domain::template::{Template, TemplateSource};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -72,6 +73,11 @@ pub async fn sync_folder(
             }
             Some(id) => {
                 let existing = template::load(conn, id).await?.template;
+                // The folder cannot name buckets: keep the ones a user chose in the app.
+                let found = Template {
+                    bucket_ids: existing.bucket_ids.clone(),
+                    ..found
+                };
                 if existing.source == TemplateSource::Custom {
                     report.issues.push(Issue {
                         path: path.join("template.conf").display().to_string(),
