@@ -1,0 +1,134 @@
+//! `bench`: measures the figures users and operators care about (queue latency and throughput,
+//! progress-stream latency and memory, replay, the whole pipeline, idle memory, app size) against
+//! real PostgreSQL, Redis and the release binaries, and prints one table.
+//!
+//! `scripts/bench.sh` starts private services on loopback, builds what is needed and runs this.
+//! Nothing here is a test: figures that miss their target are reported, not failed.
+//!
+//! # Layout
+//! - [`report`]: the table, percentiles and units.
+//! - [`procs`]: the release binaries as processes, their memory and Redis connections.
+//! - [`fixtures`]: users, sessions, containers and stored events.
+//! - [`sse`]: a raw-socket progress-stream client.
+//! - [`pickup`], [`streams`], [`worker_idle`], [`appsize`]: one section each.
+
+mod appsize;
+mod fixtures;
+mod pickup;
+mod procs;
+mod report;
+mod sse;
+mod streams;
+mod worker_idle;
+
+use clap::{Parser, ValueEnum};
+use procs::{Env, require_binary};
+use report::Report;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "bench", about = "Measure infrahaus and print one table")]
+struct Args {
+    /// A database the benchmark may fill (migrations are applied).
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// A Redis the benchmark may use.
+    #[arg(long, env = "REDIS_URL")]
+    redis_url: String,
+    /// Where the release binaries `server` and `worker` are.
+    #[arg(long, default_value = "target/release")]
+    bin_dir: PathBuf,
+    /// The built web app (Trunk's `dist/`).
+    #[arg(long, default_value = "dist")]
+    site_root: PathBuf,
+    /// Scratch folder for logs and the key file.
+    #[arg(long, env = "BENCH_WORK_DIR")]
+    work_dir: PathBuf,
+    /// Sections to run (all by default).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Section>,
+    /// Sequential jobs timed for pickup latency.
+    #[arg(long, default_value_t = 2_000)]
+    pickup_jobs: usize,
+    /// Idle progress streams held open for the memory figure.
+    #[arg(long, default_value_t = 10_000)]
+    idle_streams: usize,
+    /// Open streams for each publish -> frame latency row.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 100, 1_000])]
+    latency_streams: Vec<usize>,
+    /// Stored events a reconnecting stream replays.
+    #[arg(long, default_value_t = 10_000)]
+    replay_events: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Section {
+    Pickup,
+    Jobs,
+    Streams,
+    Pipeline,
+    Worker,
+    AppSize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let env = Env {
+        database_url: args.database_url.clone(),
+        redis_url: args.redis_url.clone(),
+        bin_dir: args.bin_dir.clone(),
+        site_root: args.site_root.clone(),
+        work_dir: args.work_dir.clone(),
+    };
+    std::fs::create_dir_all(&env.work_dir)?;
+    let runs = |section| args.only.is_empty() || args.only.contains(&section);
+    let mut report = Report::default();
+
+    if runs(Section::Streams) || runs(Section::Worker) {
+        require_binary(&env.bin("server"))?;
+        require_binary(&env.bin("worker"))?;
+        backend::db::run_migrations(&env.database_url).await?;
+    }
+    if runs(Section::Pickup) {
+        pickup::run(&mut report, &env.redis_url, args.pickup_jobs).await?;
+    }
+    if runs(Section::Jobs) {
+        report.not_measured(
+            "no-op jobs per second",
+            "20000 jobs through one worker process, concurrency 50",
+            ">= 35000 jobs/s",
+            "the worker has no job runner yet",
+        );
+    }
+    if runs(Section::Streams) {
+        let params = streams::StreamParams {
+            idle_streams: args.idle_streams,
+            latency_streams: args.latency_streams.clone(),
+            replay_events: args.replay_events,
+            replay_runs: 20,
+        };
+        streams::run(&mut report, &env, &params).await?;
+    }
+    if runs(Section::Pipeline) {
+        report.not_measured(
+            "100,000-line script through the pipeline",
+            "one container on the simulator, a script printing 100000 lines",
+            "-",
+            "the worker has no job runner yet",
+        );
+    }
+    if runs(Section::Worker) {
+        worker_idle::run(&mut report, &env).await?;
+    }
+    if runs(Section::AppSize) {
+        appsize::run(&mut report, &env.site_root)?;
+    }
+
+    println!();
+    print!("{}", report.to_markdown());
+    if !report.all_met() {
+        eprintln!("some figures missed their target or were not measured (see the table)");
+    }
+    Ok(())
+}

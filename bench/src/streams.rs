@@ -1,0 +1,329 @@
+//! The progress stream against the real `server` binary in its own process: its resident memory
+//! idle and with many open streams, the Redis connections it holds, publish → frame latency, and
+//! the replay a reconnecting stream gets.
+
+use crate::fixtures;
+use crate::procs::{Env, Proc, connections_to, free_port, wait_healthy};
+use crate::report::{Report, Samples, Verdict, mb_from_kib, ms};
+use crate::sse::SseStream;
+use anyhow::{Context, bail};
+use backend::db::DbPool;
+use backend::redis::RedisClient;
+use domain::ContainerId;
+use fred::prelude::*;
+use fred::types::{ClusterHash, CustomCommand};
+use futures::{StreamExt, TryStreamExt};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Streams opened at once (the server's database pool has 16 connections).
+const OPENING: usize = 64;
+
+/// What the section measures.
+#[derive(Clone, Debug)]
+pub struct StreamParams {
+    pub idle_streams: usize,
+    /// Open streams for each latency row.
+    pub latency_streams: Vec<usize>,
+    pub replay_events: i64,
+    pub replay_runs: usize,
+}
+
+/// The server under test and what every measurement needs to talk to it.
+struct Target {
+    server: Proc,
+    addr: SocketAddr,
+    cookie: String,
+    db: DbPool,
+    redis: RedisClient,
+    node: domain::NodeId,
+    redis_port: u16,
+}
+
+pub async fn run(report: &mut Report, env: &Env, params: &StreamParams) -> anyhow::Result<()> {
+    eprintln!("==> server process: idle memory");
+    let port = free_port()?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let base = format!("http://{addr}");
+    let mut command = env.command("server");
+    command
+        .arg("serve")
+        .env("INFRAHAUS_LISTEN", addr.to_string())
+        .env("INFRAHAUS_SITE_ROOT", &env.site_root);
+    let mut server = Proc::spawn(env, "server", command)?;
+    wait_healthy(&mut server, &base, Duration::from_secs(60)).await?;
+    let idle = server.settled_rss_kib(Duration::from_secs(15)).await?;
+    report.add(
+        "idle resident memory: server",
+        "release binary `server serve`, after start-up and one /health request, VmRSS",
+        mb_from_kib(idle),
+        "<= 25 MB",
+        Verdict::of(idle * 1024 <= 25_000_000),
+    );
+
+    let username = format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let password = uuid::Uuid::new_v4().simple().to_string();
+    fixtures::create_user(env, &username, &password).await?;
+    let cookie = fixtures::login(&base, &username, &password).await?;
+    let db = backend::db::pool(&env.database_url, 4)?;
+    let node = fixtures::node(&db).await?;
+    let mut target = Target {
+        server,
+        addr,
+        cookie,
+        db,
+        redis: backend::redis::connect(&env.redis_url).await?,
+        node,
+        redis_port: env.redis_port()?,
+    };
+
+    idle_streams(report, &mut target, params.idle_streams).await?;
+    for &streams in &params.latency_streams {
+        latency(report, &mut target, streams).await?;
+    }
+    replay(
+        report,
+        &mut target,
+        params.replay_events,
+        params.replay_runs,
+    )
+    .await?;
+    target.server.stop().await;
+    Ok(())
+}
+
+fn progress_path(container: ContainerId) -> String {
+    format!("/api/containers/{container}/progress")
+}
+
+impl Target {
+    /// Opens one stream per entry of `containers`, a few at a time.
+    async fn open_streams(&self, containers: &[ContainerId]) -> anyhow::Result<Vec<SseStream>> {
+        futures::stream::iter(containers.iter().map(|&id| {
+            let path = progress_path(id);
+            async move { SseStream::open(self.addr, &path, &self.cookie, None).await }
+        }))
+        .buffer_unordered(OPENING)
+        .try_collect()
+        .await
+    }
+
+    /// The server's connections as Redis lists them (`CLIENT LIST`, matched by local port).
+    async fn redis_clients(&self) -> anyhow::Result<usize> {
+        let ports = connections_to(self.server.pid()?, self.redis_port)?;
+        let command = CustomCommand::new_static("CLIENT", ClusterHash::FirstKey, false);
+        let list: String = self.redis.custom(command, vec!["LIST"]).await?;
+        Ok(list
+            .lines()
+            .filter_map(|line| line.split(' ').find_map(|f| f.strip_prefix("addr=")))
+            .filter_map(|addr| addr.rsplit(':').next()?.parse::<u16>().ok())
+            .filter(|port| ports.contains(port))
+            .count())
+    }
+
+    /// Progress channels Redis has subscribers on.
+    async fn subscribed_channels(&self) -> anyhow::Result<usize> {
+        let channels: Vec<String> = self.redis.pubsub_channels("container:*").await?;
+        Ok(channels.len())
+    }
+
+    async fn wait_for_channels(&self, expected: usize, limit: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let now = self.subscribed_channels().await?;
+            if now == expected {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!("Redis shows {now} progress channels subscribed, expected {expected}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Resident memory and Redis connections with no stream, then with `count` idle streams.
+async fn idle_streams(
+    report: &mut Report,
+    target: &mut Target,
+    count: usize,
+) -> anyhow::Result<()> {
+    eprintln!("==> server process: memory with {count} idle progress streams");
+    let rss_before = target
+        .server
+        .settled_rss_kib(Duration::from_secs(15))
+        .await?;
+    let clients_before = target.redis_clients().await?;
+    let containers = fixtures::containers(&target.db, target.node, count).await?;
+    let started = Instant::now();
+    let streams = target.open_streams(&containers).await?;
+    let opening = started.elapsed();
+    target
+        .wait_for_channels(count, Duration::from_secs(30))
+        .await
+        .context("every open stream should have its channel subscribed")?;
+    let rss_open = target
+        .server
+        .settled_rss_kib(Duration::from_secs(30))
+        .await?;
+    let clients_open = target.redis_clients().await?;
+    drop(streams);
+    target
+        .wait_for_channels(0, Duration::from_secs(60))
+        .await
+        .context("closed streams should release their channels")?;
+
+    let per_stream = (rss_open.saturating_sub(rss_before) * 1024) as f64 / count as f64 / 1000.0;
+    report.add(
+        "server resident memory with idle progress streams",
+        format!(
+            "{count} SSE streams, one container each (one Redis channel each), opened {OPENING} at a time in {:.1} s, VmRSS after settling",
+            opening.as_secs_f64()
+        ),
+        format!(
+            "0 streams {} / {count} streams {} ({per_stream:.1} kB per stream)",
+            mb_from_kib(rss_before),
+            mb_from_kib(rss_open)
+        ),
+        format!("<= 100 MB at {count} streams"),
+        Verdict::of(rss_open * 1024 <= 100_000_000),
+    );
+    report.add(
+        "Redis connections held by the server",
+        format!("CLIENT LIST entries from the server process, with 0 and {count} open streams"),
+        format!("{clients_before} / {clients_open}"),
+        "constant",
+        Verdict::of(clients_before == clients_open && clients_before > 0),
+    );
+    Ok(())
+}
+
+/// Publish → frame latency with `count` streams following one container.
+async fn latency(report: &mut Report, target: &mut Target, count: usize) -> anyhow::Result<()> {
+    eprintln!("==> publish -> SSE frame latency with {count} open streams");
+    let rounds: i64 = match count {
+        0..=1 => 1000,
+        2..=100 => 200,
+        _ => 30,
+    };
+    let warmup: i64 = 5;
+    let container = fixtures::containers(&target.db, target.node, 1).await?[0];
+    let streams = target.open_streams(&vec![container; count]).await?;
+    let (received_tx, mut received) = mpsc::unbounded_channel::<(i64, Instant)>();
+    let readers: Vec<_> = streams
+        .into_iter()
+        .map(|mut stream| {
+            let received_tx = received_tx.clone();
+            tokio::spawn(async move {
+                while let Ok(Some(id)) = stream.next_id().await {
+                    if received_tx.send((id, Instant::now())).is_err() {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(received_tx);
+
+    let channel = backend::events::channel(container);
+    let mut samples = Vec::new();
+    for seq in 1..=warmup + rounds {
+        let event = fixtures::log_event(seq, format!("bench line {seq}"));
+        let batch = [event];
+        // Stored first, as the worker's sink does, so a stream that resyncs finds it.
+        fixtures::store(&target.db, container, &batch).await?;
+        let published = Instant::now();
+        let receivers: i64 = target
+            .redis
+            .publish(channel.as_str(), backend::events::encode(&batch))
+            .await?;
+        if receivers < 1 {
+            bail!("nobody is subscribed to {channel}");
+        }
+        for _ in 0..count {
+            let (id, at) = tokio::time::timeout(Duration::from_secs(10), received.recv())
+                .await
+                .with_context(|| format!("event {seq} did not reach every stream within 10 s"))?
+                .context("a stream ended")?;
+            if id != seq {
+                bail!("a stream received event {id} while {seq} was expected");
+            }
+            if seq > warmup {
+                samples.push(at - published);
+            }
+        }
+    }
+    for reader in readers {
+        reader.abort();
+    }
+    target
+        .wait_for_channels(0, Duration::from_secs(30))
+        .await
+        .context("closed streams should release their channel")?;
+
+    let samples = Samples::new(samples);
+    let p99 = samples.percentile(99.0);
+    report.add(
+        format!("publish -> SSE frame latency, {count} stream(s)"),
+        format!(
+            "{count} open stream(s) on one container, {rounds} events published one at a time (PUBLISH as the worker's sink does), {} frames timed in the client",
+            samples.len()
+        ),
+        format!("p50 {} / p99 {}", ms(samples.percentile(50.0)), ms(p99)),
+        "p99 <= 10 ms",
+        Verdict::of(p99 <= Duration::from_millis(10)),
+    );
+    Ok(())
+}
+
+/// Time from connecting to the last replayed frame, for a stream resuming at `Last-Event-ID: 0`.
+async fn replay(
+    report: &mut Report,
+    target: &mut Target,
+    events: i64,
+    runs: usize,
+) -> anyhow::Result<()> {
+    eprintln!("==> replay of {events} stored events");
+    let container = fixtures::containers(&target.db, target.node, 1).await?[0];
+    let stored: Vec<_> = (1..=events)
+        .map(|seq| {
+            fixtures::log_event(
+                seq,
+                format!("line {seq}: compiling module {seq} of the application (release build)"),
+            )
+        })
+        .collect();
+    fixtures::store(&target.db, container, &stored).await?;
+    let path = progress_path(container);
+    let warmup = 2;
+    let mut samples = Vec::with_capacity(runs);
+    for run in 0..warmup + runs {
+        let started = Instant::now();
+        let mut stream = SseStream::open(target.addr, &path, &target.cookie, Some(0)).await?;
+        for expected in 1..=events {
+            match stream.next_id().await? {
+                Some(id) if id == expected => {}
+                Some(id) => bail!("replay sent event {id} where {expected} was expected"),
+                None => bail!("replay ended after {} events", expected - 1),
+            }
+        }
+        if run >= warmup {
+            samples.push(started.elapsed());
+        }
+    }
+    target.server.check_running()?;
+    let samples = Samples::new(samples);
+    let p50 = samples.percentile(50.0);
+    report.add(
+        "replay for a reconnecting stream",
+        format!(
+            "{events} stored events, reconnect with Last-Event-ID: 0, {} reconnects, connect to last frame received",
+            samples.len()
+        ),
+        format!("p50 {} / max {}", ms(p50), ms(samples.max())),
+        "<= 50 ms",
+        Verdict::of(p50 <= Duration::from_millis(50)),
+    );
+    Ok(())
+}
