@@ -102,6 +102,27 @@ impl ContainerRow {
             .map(drop)
     }
 
+    /// Moves a failed container back to `creating` and clears its error; false (nothing
+    /// changed) unless it was in `error`, so two retries at once queue one job.
+    pub async fn retry_from_error(
+        conn: &mut AsyncPgConnection,
+        id: ContainerId,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(
+            containers::table
+                .find(id)
+                .filter(containers::lifecycle.eq(Lifecycle::Error)),
+        )
+        .set((
+            containers::lifecycle.eq(Lifecycle::Creating),
+            containers::error_message.eq(None::<String>),
+            containers::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+        Ok(changed == 1)
+    }
+
     /// Records the last finished pipeline step.
     pub async fn set_checkpoint(
         conn: &mut AsyncPgConnection,

@@ -1,5 +1,39 @@
-//! Containers: the list, one container's page, and the live progress page.
+//! Containers: the list, one container's page, and the live progress page, with the parts they
+//! share (the progress stream, the log viewer, the stepper, services and credentials, actions).
 
+pub mod actions;
 pub mod detail;
 pub mod list;
+pub mod log_view;
 pub mod progress;
+pub mod services;
+pub mod stepper;
+pub mod stream;
+
+use domain::ContainerId;
+use domain::container::Lifecycle;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// A lifecycle as a badge: an icon and a word, not colour alone.
+#[component]
+pub fn LifecycleBadge(lifecycle: Lifecycle) -> impl IntoView {
+    let (class, icon, text) = match lifecycle {
+        Lifecycle::Creating => ("badge badge-creating", "◔", "Creating"),
+        Lifecycle::Ready => ("badge badge-ready", "✓", "Ready"),
+        Lifecycle::Error => ("badge badge-error", "✕", "Failed"),
+    };
+    view! {
+        <span class=class data-lifecycle=lifecycle.as_str()>
+            <span aria-hidden="true">{icon}</span>
+            " "
+            {text}
+        </span>
+    }
+}
+
+/// The container id in the route (`/containers/:id…`), if it is one.
+pub fn container_id_param() -> Memo<Option<ContainerId>> {
+    let params = use_params_map();
+    Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse().ok())))
+}

@@ -1,8 +1,146 @@
-//! The live progress page (placeholder until its issue lands).
+//! `/containers/:id/progress`: a creation as it happens. Connecting, streaming, then either the
+//! services and credentials (complete) or the error with Retry and Delete (error). A reload
+//! replays the whole history and carries on.
 
+use super::actions::ContainerActions;
+use super::container_id_param;
+use super::log_view::LogViewer;
+use super::services::{CredentialsList, ServicesList};
+use super::stepper::Stepper;
+use super::stream::{Progress, StreamStatus};
+use crate::api::containers::get_container;
+use domain::ContainerId;
+use domain::container::Lifecycle;
 use leptos::prelude::*;
 
 #[component]
 pub fn ProgressPage() -> impl IntoView {
-    view! { <h1>"Progress"</h1> <p class="muted">"Coming soon."</p> }
+    let id = container_id_param();
+    move || match id.get() {
+        Some(id) => view! { <ProgressView id /> }.into_any(),
+        None => view! {
+            <h1>"Container not found"</h1>
+            <p><a href="/containers">"Back to the containers"</a></p>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn ProgressView(id: ContainerId) -> impl IntoView {
+    let progress = Progress::open(id);
+    let detail = LocalResource::new(move || get_container(id));
+    // Services and credentials are found in the last phase: read them again once it is done.
+    Effect::new(move |was_complete: Option<bool>| {
+        let complete = progress.status.get() == StreamStatus::Complete;
+        if complete && was_complete == Some(false) {
+            detail.refetch();
+        }
+        complete
+    });
+    let hostname = move || {
+        detail
+            .get()
+            .and_then(Result::ok)
+            .map(|d| d.summary.hostname)
+            .unwrap_or_default()
+    };
+    let container_href = format!("/containers/{id}");
+    let status_text = move || match progress.status.get() {
+        StreamStatus::Connecting => "Connecting…",
+        StreamStatus::Streaming => "Live",
+        StreamStatus::Complete => "Complete",
+        StreamStatus::Failed => "Failed",
+        StreamStatus::Lost => "Disconnected",
+    };
+    let status_class = move || match progress.status.get() {
+        StreamStatus::Complete => "stream-status stream-complete",
+        StreamStatus::Failed | StreamStatus::Lost => "stream-status stream-failed",
+        _ => "stream-status",
+    };
+
+    view! {
+        <div class="page-head">
+            <h1>{move || format!("Creating {}", hostname())}</h1>
+            <a href=container_href.clone()>"Container page"</a>
+        </div>
+        <section class="card progress-card" aria-labelledby="progress-heading">
+            <div class="card-head">
+                <h2 id="progress-heading">"Progress"</h2>
+                <span class=status_class role="status" data-testid="stream-status" data-status=move || format!("{:?}", progress.status.get()).to_lowercase()>
+                    {status_text}
+                </span>
+            </div>
+            <Stepper progress />
+            <Show when=move || progress.status.get() == StreamStatus::Lost>
+                <div class="banner banner-warn" role="alert">
+                    <p>"The connection to the server was lost."</p>
+                    <button class="button" type="button" on:click=move |_| progress.connect()>"Reconnect"</button>
+                </div>
+            </Show>
+        </section>
+        <Show when=move || progress.status.get() == StreamStatus::Complete>
+            <CompletePanel id detail />
+        </Show>
+        <Show when=move || progress.status.get() == StreamStatus::Failed>
+            <FailedPanel id progress />
+        </Show>
+        <section class="card" aria-labelledby="log-heading">
+            <h2 id="log-heading">"Log"</h2>
+            <LogViewer events=progress.events label="Creation log" />
+        </section>
+    }
+}
+
+type Detail =
+    LocalResource<Result<crate::api::containers::ContainerDetail, crate::error::AppError>>;
+
+/// The finished container: where to reach it and its credentials.
+#[component]
+fn CompletePanel(id: ContainerId, detail: Detail) -> impl IntoView {
+    let href = format!("/containers/{id}");
+    view! {
+        <section class="card" aria-labelledby="ready-heading" data-testid="complete-panel">
+            <div class="banner banner-ok" role="status">
+                <h2 id="ready-heading">"Your container is ready"</h2>
+                <p><a href=href>"Open the container's page"</a></p>
+            </div>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || detail.get().map(|result| match result {
+                    Ok(d) => view! {
+                        {d.summary.ip_address.clone().map(|ip| view! { <p>"Address: " <code>{ip}</code></p> })}
+                        <h3>"Services"</h3>
+                        <ServicesList services=d.services.clone() />
+                        <h3>"Credentials"</h3>
+                        <CredentialsList container=id names=d.credentials.clone() />
+                    }.into_any(),
+                    Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The failure: its message, and Retry or Delete.
+#[component]
+fn FailedPanel(id: ContainerId, progress: Progress) -> impl IntoView {
+    let message = move || {
+        progress
+            .terminal
+            .get()
+            .map(|e| e.message)
+            .unwrap_or_default()
+    };
+    // After a retry the stream goes on from the last event: the worker's new events follow.
+    let on_changed = Callback::new(move |()| progress.connect());
+    view! {
+        <section class="card" aria-labelledby="failed-heading" data-testid="failed-panel">
+            <div class="banner banner-error" role="alert">
+                <h2 id="failed-heading">"Creation failed"</h2>
+                <p data-testid="failure-message">{message}</p>
+                <p class="muted">"The log below shows what happened. Retry resumes after the last finished step."</p>
+            </div>
+            <ContainerActions id lifecycle=Lifecycle::Error on_changed show_power=false />
+        </section>
+    }
 }
