@@ -3,15 +3,29 @@
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `INFRAHAUS_WORKER_CONCURRENCY` | jobs run at once | `2` |
+//! | `INFRAHAUS_WORKER_DEPLOY_KEY_FILE` | the worker's SSH key pair, created 0600 on first start | `data/deploy_ed25519` |
+//! | `INFRAHAUS_WORKER_SHUTDOWN_SECS` | on SIGTERM, how long running jobs get to reach a checkpoint | `60` |
+//! | `INFRAHAUS_WORKER_RECLAIM_SECS` | how long a job may go without a heartbeat before another worker takes it over | `120` |
+//! | `INFRAHAUS_CONTAINER_SSH_PORT` | the port containers' sshd listens on | `22` |
+//! | `INFRAHAUS_QUEUE_NAMESPACE` | prefix of the job queue's Redis keys; for tests (the server always uses the default) | `infrahaus` |
 //!
 //! plus the shared `DATABASE_URL`, `REDIS_URL` and `INFRAHAUS_SECRET_KEY_FILE`.
 
-use backend::config::{BackendConfig, ConfigError, parse_var};
+use std::path::PathBuf;
+use std::time::Duration;
 
+use backend::config::{BackendConfig, ConfigError, parse_var, var_or};
+
+/// Everything the worker binary reads at start.
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
     pub backend: BackendConfig,
     pub concurrency: usize,
+    pub deploy_key_file: PathBuf,
+    pub shutdown_deadline: Duration,
+    pub reclaim_idle: Duration,
+    pub container_ssh_port: u16,
+    pub queue_namespace: String,
 }
 
 impl WorkerConfig {
@@ -19,14 +33,55 @@ impl WorkerConfig {
         let backend = BackendConfig::from_env()?;
         let concurrency: usize = parse_var("INFRAHAUS_WORKER_CONCURRENCY", 2)?;
         if !(1..=256).contains(&concurrency) {
-            return Err(ConfigError::Malformed {
-                name: "INFRAHAUS_WORKER_CONCURRENCY",
-                reason: "expected 1 to 256".into(),
-            });
+            return Err(malformed(
+                "INFRAHAUS_WORKER_CONCURRENCY",
+                "expected 1 to 256",
+            ));
+        }
+        let deploy_key_file = PathBuf::from(var_or(
+            "INFRAHAUS_WORKER_DEPLOY_KEY_FILE",
+            "data/deploy_ed25519",
+        )?);
+        let shutdown: u64 = parse_var("INFRAHAUS_WORKER_SHUTDOWN_SECS", 60)?;
+        let reclaim: u64 = parse_var("INFRAHAUS_WORKER_RECLAIM_SECS", 120)?;
+        if reclaim == 0 {
+            return Err(malformed(
+                "INFRAHAUS_WORKER_RECLAIM_SECS",
+                "expected at least 1",
+            ));
+        }
+        let container_ssh_port: u16 = parse_var("INFRAHAUS_CONTAINER_SSH_PORT", 22)?;
+        if container_ssh_port == 0 {
+            return Err(malformed(
+                "INFRAHAUS_CONTAINER_SSH_PORT",
+                "expected 1 to 65535",
+            ));
+        }
+        let queue_namespace = var_or("INFRAHAUS_QUEUE_NAMESPACE", "infrahaus")?;
+        if !queue_namespace
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        {
+            return Err(malformed(
+                "INFRAHAUS_QUEUE_NAMESPACE",
+                "use letters, digits, '-', '_', '.' and ':'",
+            ));
         }
         Ok(Self {
             backend,
             concurrency,
+            deploy_key_file,
+            shutdown_deadline: Duration::from_secs(shutdown),
+            reclaim_idle: Duration::from_secs(reclaim),
+            container_ssh_port,
+            queue_namespace,
         })
+    }
+}
+
+fn malformed(name: &'static str, reason: &str) -> ConfigError {
+    ConfigError::Malformed {
+        name,
+        reason: reason.into(),
     }
 }

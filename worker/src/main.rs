@@ -1,8 +1,14 @@
-//! `worker`: connects to PostgreSQL and Redis and runs creation jobs until SIGTERM or Ctrl-C.
+//! `worker`: runs creation jobs until SIGTERM or Ctrl-C. `worker print-deploy-key` prints the
+//! public key to add to each Proxmox node's `/root/.ssh/authorized_keys` (creating the key pair
+//! on first use).
 
-mod config;
+use anyhow::Context;
+use worker::config::WorkerConfig;
 
-use backend::crypto::SecretBox;
+const USAGE: &str = "usage: worker [print-deploy-key]
+  (no argument)      run creation jobs until SIGTERM or Ctrl-C
+  print-deploy-key   print the worker's SSH public key (created on first use)
+Configuration is read from the environment; see .env.example.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -13,30 +19,39 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
-    let config = config::WorkerConfig::from_env()?;
-    tracing::info!(?config, "starting");
-    backend::db::run_migrations(&config.backend.database_url).await?;
-    let db = backend::db::pool(&config.backend.database_url, config.concurrency + 2)?;
-    drop(
-        db.get()
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot reach PostgreSQL (DATABASE_URL): {e}"))?,
-    );
-    let _redis = backend::redis::connect(&config.backend.redis_url).await?;
-    let _secrets = SecretBox::load_or_create(&config.backend.secret_key_file)?;
-    tracing::info!(concurrency = config.concurrency, "ready for jobs");
-
-    shutdown_signal().await;
-    tracing::info!("stopped");
-    Ok(())
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler cannot fail on Unix");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => {
+            let config = WorkerConfig::from_env()?;
+            tracing::info!(?config, "starting");
+            let shutdown = worker::serve::shutdown_on_signals()?;
+            worker::serve::run(config, shutdown).await?;
+            Ok(())
+        }
+        ["print-deploy-key"] => {
+            let path = std::path::PathBuf::from(backend::config::var_or(
+                "INFRAHAUS_WORKER_DEPLOY_KEY_FILE",
+                "data/deploy_ed25519",
+            )?);
+            let key =
+                tokio::task::spawn_blocking(move || remote_shell::DeployKey::load_or_create(&path))
+                    .await?
+                    .context("INFRAHAUS_WORKER_DEPLOY_KEY_FILE")?;
+            println!("{}", key.public_openssh());
+            Ok(())
+        }
+        ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
     }
 }

@@ -151,6 +151,44 @@ impl ContainerRow {
             .map(drop)
     }
 
+    /// Records the container's IPv4 address (`None` while unknown).
+    pub async fn set_ip_address(
+        conn: &mut AsyncPgConnection,
+        id: ContainerId,
+        ip_address: Option<&str>,
+    ) -> QueryResult<()> {
+        diesel::update(containers::table.find(id))
+            .set((
+                containers::ip_address.eq(ip_address),
+                containers::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await
+            .map(drop)
+    }
+
+    /// Pins the container's SSH host key the first time the worker sees it; returns the pinned
+    /// key (the one just stored, or the one stored before).
+    pub async fn pin_ssh_host_key(
+        conn: &mut AsyncPgConnection,
+        id: ContainerId,
+        key: &str,
+    ) -> QueryResult<String> {
+        diesel::update(
+            containers::table
+                .find(id)
+                .filter(containers::ssh_host_key.is_null()),
+        )
+        .set(containers::ssh_host_key.eq(key))
+        .execute(conn)
+        .await?;
+        containers::table
+            .find(id)
+            .select(containers::ssh_host_key.assume_not_null())
+            .first(conn)
+            .await
+    }
+
     /// Deletes the row (events, services and credentials go with it).
     pub async fn delete(conn: &mut AsyncPgConnection, id: ContainerId) -> QueryResult<bool> {
         Ok(diesel::delete(containers::table.find(id))

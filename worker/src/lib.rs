@@ -1,0 +1,18 @@
+//! The infrahaus worker: takes container-creation jobs off the Redis queue and runs the
+//! five-phase pipeline against the Proxmox API and over SSH.
+//!
+//! # Layout
+//! - [`config`]: environment variables.
+//! - [`runner`]: [`Runner`], generic over a [`JobHandler`]: concurrency, heartbeats, taking
+//!   over jobs of dead workers, graceful shutdown.
+//! - [`pipeline`]: [`Pipeline`], the handler that creates, starts, deploys, syncs and
+//!   finalizes a container, checkpointing each step.
+//! - [`serve`]: wiring for the binary (connections, deploy key, signals).
+
+pub mod config;
+pub mod pipeline;
+pub mod runner;
+pub mod serve;
+
+pub use pipeline::{Pipeline, PipelineSettings};
+pub use runner::{JobHandler, JobOutcome, JobRun, RunReport, Runner, RunnerConfig, StopSignal};

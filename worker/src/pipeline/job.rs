@@ -1,0 +1,234 @@
+//! [`Job`]: one run of the pipeline for one container, and the helpers every phase uses.
+
+use backend::db::DbConn;
+use backend::events::{EventSink, Redactor};
+use backend::models::{ContainerRow, NodeRow};
+use domain::ContainerId;
+use domain::container::{Lifecycle, Phase};
+use domain::event::LogStream;
+use domain::spec::ContainerSpec;
+use pve_client::PveClient;
+use remote_shell::{AnyTarget, RemoteTarget};
+use tracing::Instrument;
+
+use super::Pipeline;
+use super::checkpoint::Checkpoint;
+use super::failure::{Failure, InfraExt};
+use crate::runner::StopSignal;
+
+/// The Proxmox tag that marks a container as created by this job: `ih-` and the container id
+/// without dashes.
+pub fn job_tag(id: ContainerId) -> String {
+    format!("ih-{}", id.0.simple())
+}
+
+/// One run of the pipeline.
+pub(super) struct Job<'a> {
+    pub deps: &'a Pipeline,
+    pub id: ContainerId,
+    pub row: ContainerRow,
+    pub spec: ContainerSpec,
+    pub sink: &'a EventSink,
+    /// Secrets to hide in the error message stored on the row (the sink has its own).
+    pub redactor: &'a mut Redactor,
+    pub checkpoint: Checkpoint,
+    pub stop: StopSignal,
+    /// Set once the node's row and API client are loaded.
+    pub node: Option<(NodeRow, PveClient, String)>,
+    /// The container's IPv4 address, once known.
+    pub ip: Option<String>,
+    /// The open connection into the container, once deploy has made one.
+    pub target: Option<AnyTarget>,
+}
+
+impl<'a> Job<'a> {
+    pub fn new(
+        deps: &'a Pipeline,
+        row: ContainerRow,
+        sink: &'a EventSink,
+        redactor: &'a mut Redactor,
+        stop: StopSignal,
+    ) -> Self {
+        Job {
+            deps,
+            id: row.id,
+            checkpoint: Checkpoint::from_json(&row.checkpoint),
+            ip: row.ip_address.clone(),
+            spec: ContainerSpec::default(),
+            row,
+            sink,
+            redactor,
+            stop,
+            node: None,
+            target: None,
+        }
+    }
+
+    /// Runs the phases that have not finished yet; the SSH session is closed whatever the result.
+    pub async fn run(mut self) -> Result<(), Failure> {
+        let result = self.phases().await;
+        if let Some(target) = self.target.take() {
+            close(&target).await;
+        }
+        result
+    }
+
+    async fn phases(&mut self) -> Result<(), Failure> {
+        self.spec = serde_json::from_value(self.row.config.clone()).map_err(|e| {
+            Failure::failed(format!(
+                "The stored configuration of this container could not be read ({e}). Delete it \
+                 and create it again."
+            ))
+        })?;
+        if self.checkpoint.done.is_some() {
+            tracing::info!(checkpoint = ?self.checkpoint, "resuming after the last checkpoint");
+        }
+        self.connect_node().await?;
+        for phase in Phase::ALL.iter().copied() {
+            if self.checkpoint.is_done(phase) {
+                continue;
+            }
+            let span = tracing::info_span!("phase", phase = %phase);
+            async {
+                match phase {
+                    Phase::Create => self.create().await,
+                    Phase::Start => self.start().await,
+                    Phase::Deploy => self.deploy().await,
+                    Phase::Sync => self.sync().await,
+                    Phase::Finalize => self.finalize().await,
+                }
+            }
+            .instrument(span)
+            .await?;
+            self.checkpoint.done = Some(phase);
+            if phase == Phase::Finalize {
+                self.finish().await?;
+            } else {
+                self.save_checkpoint().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads the node and resolves its name in Proxmox.
+    async fn connect_node(&mut self) -> Result<(), Failure> {
+        let node = {
+            let mut conn = self.conn().await?;
+            match NodeRow::find(&mut conn, self.row.node_id).await {
+                Ok(node) => node,
+                Err(diesel::result::Error::NotFound) => {
+                    return Err(Failure::failed(
+                        "The Proxmox node of this container was removed from Settings. Add it \
+                         again, then press Retry.",
+                    ));
+                }
+                Err(e) => return Err(Failure::Infra(e.to_string())),
+            }
+        };
+        let client = backend::proxmox::client_for_row(&node, &self.deps.secrets).map_err(|e| {
+            Failure::failed(format!(
+                "The settings of node '{}' cannot be used: {e}",
+                node.name
+            ))
+        })?;
+        let nodes = client.nodes().await.map_err(|e| {
+            Failure::failed(format!("Cannot reach Proxmox node '{}': {e}", node.name))
+        })?;
+        let pve_name = if let Some(n) = nodes.iter().find(|n| n.node == node.name) {
+            n.node.clone()
+        } else if let [only] = nodes.as_slice() {
+            only.node.clone()
+        } else {
+            let names: Vec<&str> = nodes.iter().map(|n| n.node.as_str()).collect();
+            return Err(Failure::failed(format!(
+                "The Proxmox cluster has the nodes {}, none named '{}'. Rename the node in \
+                 Settings to its Proxmox name, then press Retry.",
+                names.join(", "),
+                node.name
+            )));
+        };
+        self.node = Some((node, client, pve_name));
+        Ok(())
+    }
+
+    pub fn pve(&self) -> &PveClient {
+        &self.node.as_ref().expect("node loaded first").1
+    }
+
+    pub fn node_row(&self) -> &NodeRow {
+        &self.node.as_ref().expect("node loaded first").0
+    }
+
+    /// The node's name in Proxmox paths.
+    pub fn pve_node(&self) -> &str {
+        &self.node.as_ref().expect("node loaded first").2
+    }
+
+    pub fn vmid(&self) -> u32 {
+        self.spec.vmid
+    }
+
+    pub async fn conn(&self) -> Result<DbConn, Failure> {
+        self.deps.db.get().await.infra("database pool")
+    }
+
+    pub async fn step(&self, phase: Phase, percent: u8, message: &str) -> Result<(), Failure> {
+        tracing::info!(%phase, percent, "{message}");
+        Ok(self.sink.step(phase, percent, message).await?)
+    }
+
+    pub async fn log(&self, line: &str) -> Result<(), Failure> {
+        Ok(self.sink.log(LogStream::Stdout, line).await?)
+    }
+
+    /// Hides `secret` in events and in the stored error message.
+    pub fn redact(&mut self, secret: &str) {
+        self.sink.redact(secret);
+        self.redactor.add(secret);
+    }
+
+    /// Stores the checkpoint, then stops if asked to.
+    pub async fn save_checkpoint(&self) -> Result<(), Failure> {
+        let mut conn = self.conn().await?;
+        ContainerRow::set_checkpoint(&mut conn, self.id, &self.checkpoint.to_json())
+            .await
+            .infra("storing the checkpoint")?;
+        drop(conn);
+        match self.stop.requested() {
+            Some(reason) => Err(Failure::Stopped(reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// The last step: the `complete` event, then lifecycle `ready` with the final checkpoint.
+    async fn finish(&self) -> Result<(), Failure> {
+        let at = self
+            .ip
+            .as_deref()
+            .map(|ip| format!(" at {ip}"))
+            .unwrap_or_default();
+        self.sink
+            .complete(&format!("{} is ready{at}.", self.spec.hostname))
+            .await?;
+        let mut conn = self.conn().await?;
+        ContainerRow::set_checkpoint(&mut conn, self.id, &self.checkpoint.to_json())
+            .await
+            .infra("storing the checkpoint")?;
+        ContainerRow::set_lifecycle(&mut conn, self.id, Lifecycle::Ready, None)
+            .await
+            .infra("setting lifecycle ready")?;
+        tracing::info!("container ready");
+        Ok(())
+    }
+}
+
+/// Closes the connection behind `target`.
+async fn close(target: &AnyTarget) {
+    let session = match target {
+        AnyTarget::Direct(t) => t.session(),
+        AnyTarget::Pct(t) => t.node(),
+    };
+    if let Err(e) = session.close().await {
+        tracing::debug!(target = %target.describe(), error = %e, "closing the SSH session");
+    }
+}
