@@ -107,7 +107,8 @@ pub struct DiscoverReport {
     pub issues: Vec<DiscoverIssue>,
 }
 
-/// Syncs the templates folder (`INFRAHAUS_TEMPLATES_DIR`, else `templates`) into the database.
+/// Syncs the templates folder (`INFRAHAUS_TEMPLATES_DIR`, else `templates`) into the database;
+/// the server reads the setting at start.
 #[server(endpoint = "templates/discover", input = server_fn::codec::Json)]
 pub async fn discover_templates() -> Result<DiscoverReport, AppError> {
     use crate::ssr::{ServerContext, current_user};
@@ -115,12 +116,8 @@ pub async fn discover_templates() -> Result<DiscoverReport, AppError> {
 
     let user = current_user().await?;
     let ctx = ServerContext::get()?;
-    let dir = backend::templates::configured_dir().map_err(|e| {
-        tracing::error!(error = %e, "templates folder setting");
-        AppError::Unavailable(e.to_string())
-    })?;
     let mut conn = ctx.conn().await?;
-    let report = sync_folder(&mut conn, &dir).await.map_err(|e| match e {
+    let report = sync_folder(&mut conn, &ctx.templates_dir).await.map_err(|e| match e {
         SyncError::Folder { .. } => AppError::Unavailable(format!("{e}.")),
         SyncError::Database(e) => e.into(),
     })?;

@@ -22,6 +22,8 @@ pub struct ServerContext {
     pub session_lifetime: chrono::Duration,
     /// Set the cookie's `Secure` flag (the app is served over HTTPS).
     pub secure_cookies: bool,
+    /// The folder "Discover templates" reads (`INFRAHAUS_TEMPLATES_DIR`).
+    pub templates_dir: std::path::PathBuf,
 }
 
 impl ServerContext {

@@ -18,6 +18,7 @@ pub async fn run() -> anyhow::Result<()> {
         secrets: SecretBox::load_or_create(&config.backend.secret_key_file)?,
         session_lifetime: chrono::Duration::hours(config.session_hours),
         secure_cookies: config.secure_cookies(),
+        templates_dir: backend::templates::configured_dir()?,
     };
     server::spawn_session_sweeper(ctx.clone());
     let router = server::router(ctx, &config.site_root);

@@ -51,6 +51,7 @@ impl TestApp {
             secrets: SecretBox::from_key(&[9u8; 32]),
             session_lifetime,
             secure_cookies: false,
+            templates_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../templates"),
         };
         let router = server::router(ctx.clone(), &site_root());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
