@@ -117,10 +117,12 @@ pub async fn discover_templates() -> Result<DiscoverReport, AppError> {
     let user = current_user().await?;
     let ctx = ServerContext::get()?;
     let mut conn = ctx.conn().await?;
-    let report = sync_folder(&mut conn, &ctx.templates_dir).await.map_err(|e| match e {
-        SyncError::Folder { .. } => AppError::Unavailable(format!("{e}.")),
-        SyncError::Database(e) => e.into(),
-    })?;
+    let report = sync_folder(&mut conn, &ctx.templates_dir)
+        .await
+        .map_err(|e| match e {
+            SyncError::Folder { .. } => AppError::Unavailable(format!("{e}.")),
+            SyncError::Database(e) => e.into(),
+        })?;
     tracing::info!(
         user = %user.username,
         added = report.added.len(),
