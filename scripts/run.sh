@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs infrahaus on this machine: installs what is missing, starts PostgreSQL and Redis on
 # loopback (unless DATABASE_URL / REDIS_URL point elsewhere), builds the web app, starts the
-# server and the worker, creates a first user if there is none, and prints how to log in.
+# server and the worker, starts a simulated Proxmox node and registers it as "demo" (skip with
+# INFRAHAUS_DEMO=0), creates a first user if there is none, and prints how to log in.
 # Ctrl-C stops everything it started. State lives in .run/ and is reused by the next run.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -46,15 +47,51 @@ fi
 export INFRAHAUS_SECRET_KEY_FILE="${INFRAHAUS_SECRET_KEY_FILE:-$RUN/secret.key}"
 export INFRAHAUS_LISTEN="${INFRAHAUS_LISTEN:-127.0.0.1:8080}"
 export INFRAHAUS_SITE_ROOT="${INFRAHAUS_SITE_ROOT:-$ROOT/dist}"
+export INFRAHAUS_WORKER_DEPLOY_KEY_FILE="${INFRAHAUS_WORKER_DEPLOY_KEY_FILE:-$RUN/deploy-key}"
+DEMO="${INFRAHAUS_DEMO:-1}"
+DEMO_API_PORT="${INFRAHAUS_DEMO_API_PORT:-8006}"
+DEMO_SSH_PORT="${INFRAHAUS_DEMO_NODE_SSH_PORT:-8022}"
+# Simulated containers run their sshd on this port (a real container's is 22).
+DEMO_CT_SSH_PORT="${INFRAHAUS_DEMO_CONTAINER_SSH_PORT:-2222}"
+if [ "$DEMO" = 1 ]; then export INFRAHAUS_CONTAINER_SSH_PORT="${INFRAHAUS_CONTAINER_SSH_PORT:-$DEMO_CT_SSH_PORT}"; fi
 
 build_spa
 say "building server and worker (release)"
-(cd "$ROOT" && cargo build --release --quiet -p server -p worker)
+packages=(-p server -p worker)
+if [ "$DEMO" = 1 ]; then packages+=(-p pvesim); fi
+(cd "$ROOT" && cargo build --release --quiet "${packages[@]}")
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 
 "$BIN/server" migrate
 INFRAHAUS_TEMPLATES_DIR="${INFRAHAUS_TEMPLATES_DIR:-$ROOT/templates}" "$BIN/server" templates discover ||
   say "some template folders have problems (listed above); the others were loaded"
+if [ "$DEMO" = 1 ]; then
+  # The worker's deploy key: the demo node lets it in over SSH for the pct fallback. The worker
+  # would create the key itself; creating it here lets the simulator trust it from the start.
+  if [ ! -f "$INFRAHAUS_WORKER_DEPLOY_KEY_FILE" ]; then
+    (umask 077; ssh-keygen -q -t ed25519 -N '' -C infrahaus-worker -f "$INFRAHAUS_WORKER_DEPLOY_KEY_FILE")
+  fi
+  ssh-keygen -y -f "$INFRAHAUS_WORKER_DEPLOY_KEY_FILE" > "$RUN/deploy-key.pub"
+  if [ ! -f "$RUN/demo-token-secret" ]; then
+    (umask 077; python3 -c 'import uuid; print(uuid.uuid4())' > "$RUN/demo-token-secret")
+  fi
+  say "starting the demo Proxmox node (simulator) on https://127.0.0.1:$DEMO_API_PORT"
+  "$BIN/pvesim" --state-dir "$RUN/pvesim" --listen "127.0.0.1:$DEMO_API_PORT" \
+    --token "root@pam!infrahaus=$(cat "$RUN/demo-token-secret")" \
+    --ssh-port "$DEMO_CT_SSH_PORT" --node-ssh "127.0.0.1:$DEMO_SSH_PORT" --node-ssh-key "$RUN/deploy-key.pub" \
+    > "$RUN/pvesim.out" 2> "$RUN/pvesim.log" & pids+=($!)
+  fingerprint=""
+  for _ in $(seq 100); do
+    fingerprint="$(sed -n 's/^fingerprint: //p' "$RUN/pvesim.out")"
+    [ -n "$fingerprint" ] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || die "the simulator stopped; see $RUN/pvesim.log"
+    sleep 0.1
+  done
+  [ -n "$fingerprint" ] || die "the simulator did not start; see $RUN/pvesim.log"
+  "$BIN/server" node add --name demo --host 127.0.0.1 --port "$DEMO_API_PORT" \
+    --ssh-port "$DEMO_SSH_PORT" --token-id 'root@pam!infrahaus' --fingerprint "$fingerprint" \
+    < "$RUN/demo-token-secret" >/dev/null
+fi
 if [ ! -f "$RUN/admin-password" ]; then
   password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(15))')"
   if echo "$password" | "$BIN/server" user create-first --username admin | grep -q "^created"; then
@@ -78,6 +115,10 @@ if [ -f "$RUN/admin-password" ]; then
   echo "    password:  $(cat "$RUN/admin-password")   (kept in .run/admin-password)"
 else
   echo "    log in with your existing account (reset a password: target/release/server user reset-password --username NAME)"
+fi
+if [ "$DEMO" = 1 ]; then
+  echo "    demo node: \"demo\", a simulated Proxmox VE at https://127.0.0.1:$DEMO_API_PORT (certificate pinned)"
+  echo "    next:      open Create container (http://$INFRAHAUS_LISTEN/containers/new) and pick a template"
 fi
 echo "    Ctrl-C stops it."
 wait -n "${pids[@]}" || true
