@@ -6,6 +6,7 @@
 //! - [`db`]: the PostgreSQL pool, embedded migrations, [`schema`] and [`models`].
 //! - [`redis`]: the shared Redis client.
 //! - [`accounts`]: password hashing, sessions and login throttling.
+//! - [`creation`]: storing a new container and queueing its creation job.
 //!
 //! # Errors
 //! Model functions take a connection and return `QueryResult`; each module that can fail in its
@@ -13,6 +14,7 @@
 
 pub mod accounts;
 pub mod config;
+pub mod creation;
 pub mod crypto;
 pub mod db;
 pub mod events;
