@@ -35,7 +35,11 @@ impl Job<'_> {
             self.wait_task(&upid, "Starting the container").await?;
         }
         self.ip = match &self.spec.ipv4 {
-            Ipv4Setup::Static { .. } => self.spec.static_address().map(|a| a.to_string()),
+            Ipv4Setup::Static { cidr, .. } => cidr
+                .split('/')
+                .next()
+                .and_then(|a| a.trim().parse::<Ipv4Addr>().ok())
+                .map(|a| a.to_string()),
             Ipv4Setup::Dhcp => {
                 self.step(
                     Phase::Start,

@@ -1,0 +1,10 @@
+//! The worker against real PostgreSQL and Redis and the Proxmox simulator (`pvesim`, whose
+//! containers are real SSH hosts). The SSH layer itself is tested against OpenSSH in
+//! `remote-shell/tests/it`.
+
+mod common;
+mod failures;
+mod full;
+mod runner;
+mod sigterm;
+mod takeover;
