@@ -717,3 +717,279 @@ async fn the_container_list_and_dashboard_show_containers_with_their_state() {
     .await;
     client.close().await.unwrap();
 }
+
+/// The real worker (runner and pipeline) against the simulator, on the test app's database,
+/// Redis and queue; stopped when dropped.
+struct RealWorker {
+    _sim: pvesim::SimHandle,
+    node: NodeId,
+    shutdown: tokio_util::sync::CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl RealWorker {
+    async fn start(app: &TestApp) -> RealWorker {
+        use remote_shell::{DeployKey, RetryPolicy};
+        use worker::{Pipeline, PipelineSettings, Runner, RunnerConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let deploy_key = DeployKey::load_or_create(&dir.path().join("deploy_ed25519")).unwrap();
+        let sim = pvesim::Simulator::start(
+            pvesim::SimConfig::builder()
+                .token(SIM_TOKEN_ID, SIM_TOKEN_SECRET)
+                .node_ssh_authorized_key(deploy_key.public_openssh())
+                .build(),
+        )
+        .await
+        .expect("the simulator starts (is bubblewrap installed?)");
+        let node = {
+            let mut conn = app.ctx.db.get().await.unwrap();
+            NodeRow::insert(
+                &mut conn,
+                &NewNode {
+                    name: "pve".into(),
+                    host: "127.0.0.1".into(),
+                    port: i32::from(sim.api_addr.port()),
+                    token_id: SIM_TOKEN_ID.into(),
+                    token_secret_enc: Some(
+                        app.ctx
+                            .secrets
+                            .seal_str(Purpose::NodeTokenSecret, SIM_TOKEN_SECRET),
+                    ),
+                    tls_fingerprint: Some(sim.fingerprint.clone()),
+                    ssh_port: i32::from(sim.node_ssh_addr.expect("node ssh").port()),
+                },
+            )
+            .await
+            .unwrap()
+            .id
+        };
+        let settings = PipelineSettings {
+            container_ssh_port: sim.ssh_port,
+            ssh_retry: RetryPolicy::from_delays(vec![
+                Duration::from_millis(200),
+                Duration::from_millis(400),
+                Duration::from_millis(800),
+            ]),
+            node_ssh_retry: RetryPolicy::from_delays(vec![Duration::from_millis(200)]),
+            task_poll: Duration::from_millis(100),
+            dhcp_poll: Duration::from_millis(100),
+            ..PipelineSettings::default()
+        };
+        let pipeline = Pipeline::new(
+            app.ctx.db.clone(),
+            app.ctx.redis.clone(),
+            app.ctx.secrets.clone(),
+            deploy_key,
+            settings,
+        );
+        let dedicated = backend::redis::connect(&testkit::redis_url())
+            .await
+            .unwrap();
+        let reader = backend::queue::Reader::new(app.ctx.queue.clone(), dedicated);
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(Runner::new(reader, pipeline, RunnerConfig::new(1)).run(shutdown.clone()));
+        RealWorker {
+            _sim: sim,
+            node,
+            shutdown,
+            _dir: dir,
+        }
+    }
+
+    /// Inserts and queues a container the way the create function does.
+    async fn create(&self, app: &TestApp, spec: &ContainerSpec) -> ContainerId {
+        let id = ContainerId::new_random();
+        let mut conn = app.ctx.db.get().await.unwrap();
+        ContainerRow::insert(
+            &mut conn,
+            &NewContainer {
+                id,
+                node_id: self.node,
+                template_id: None,
+                vmid: i32::try_from(spec.vmid).unwrap(),
+                hostname: spec.hostname.clone(),
+                lifecycle: Lifecycle::Creating,
+                config: serde_json::to_value(spec).unwrap(),
+                root_password_enc: Some(
+                    app.ctx
+                        .secrets
+                        .seal_str(Purpose::RootPassword, "Root-Pw-5521"),
+                ),
+                created_by: None,
+            },
+        )
+        .await
+        .unwrap();
+        app.ctx
+            .queue
+            .enqueue(&backend::queue::Job { container_id: id })
+            .await
+            .unwrap();
+        id
+    }
+}
+
+impl Drop for RealWorker {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+const SIM_TOKEN_ID: &str = "root@pam!ci";
+const SIM_TOKEN_SECRET: &str = "5f0c2a0e-7c39-4e43-9d67-1b3c6f1f0a11";
+const WORKER_CREDENTIAL: &str = "Admin-Cred-40d2";
+
+/// A spec the worker can build on the simulator: a static loopback address the simulator serves
+/// the container's sshd on, a script that writes for a few seconds (with one stderr line), and
+/// one that leaves a credential.
+fn worker_spec(node: NodeId) -> ContainerSpec {
+    use domain::spec::Ipv4Setup;
+    use domain::template::Script;
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    let cidr = format!(
+        "127.{}.{}.{}/24",
+        200 + bytes[0] % 50,
+        bytes[1],
+        2 + bytes[2] % 250
+    );
+    let script = |name: &str, content: &str| Script {
+        name: name.into(),
+        description: String::new(),
+        content: content.into(),
+        enabled: true,
+    };
+    ContainerSpec {
+        node_id: node,
+        template_name: Some("Slow builder".into()),
+        hostname: "build-1".into(),
+        vmid: 160,
+        storage: "local-lvm".into(),
+        os_template: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst".into(),
+        bridge: "vmbr0".into(),
+        ipv4: Ipv4Setup::Static {
+            cidr,
+            gateway: None,
+        },
+        scripts: vec![
+            script(
+                "10-build.sh",
+                "#!/bin/sh\nset -eu\necho 'compiler warning: unused variable' >&2\ni=1\nwhile [ $i -le 150 ]; do echo \"building step $i\"; sleep 0.02; i=$((i+1)); done\n",
+            ),
+            script(
+                "20-credential.sh",
+                &format!(
+                    "#!/bin/sh\nset -eu\numask 077\nmkdir -p /etc/infrahaus/credentials\nprintf '%s\\n' '{WORKER_CREDENTIAL}' > /etc/infrahaus/credentials/admin-password\necho 'credential written'\n"
+                ),
+            ),
+        ],
+        ..ContainerSpec::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_worker_creates_a_container_the_page_follows_to_ready_across_a_reload() {
+    let app = TestApp::start().await;
+    let user = app.user(PASSWORD).await;
+    let worker = RealWorker::start(&app).await;
+    let id = worker.create(&app, &worker_spec(worker.node)).await;
+    let client = browser(1280, 900).await;
+    log_in_to(&client, &app, &user, &format!("/containers/{id}/progress")).await;
+
+    // Mid-run: the build script is printing; reload.
+    wait_until(
+        &client,
+        "the build script's output",
+        "return [...document.querySelectorAll('.log-line')].some(l => l.textContent.includes('building step 10'));",
+    )
+    .await;
+    assert!(
+        text(&client, "[data-testid=script-progress]")
+            .await
+            .starts_with("Script 1 of 2: 10-build.sh")
+    );
+    {
+        let mut conn = app.ctx.db.get().await.unwrap();
+        let row = ContainerRow::find(&mut conn, id).await.unwrap();
+        assert_eq!(row.lifecycle, Lifecycle::Creating, "the reload is mid-run");
+    }
+    client.refresh().await.unwrap();
+
+    wait_for(&client, "[data-testid=complete-panel]").await;
+    let mut conn = app.ctx.db.get().await.unwrap();
+    let row = ContainerRow::find(&mut conn, id).await.unwrap();
+    assert_eq!(row.lifecycle, Lifecycle::Ready, "{:?}", row.error_message);
+    let total = EventRow::count(&mut conn, id).await.unwrap();
+    drop(conn);
+    wait_for_lines(&client, total).await;
+    let (seen, broken) = scroll_through_log(&client).await;
+    assert_eq!(
+        seen,
+        (1..=total).collect::<Vec<_>>(),
+        "missing or doubled lines"
+    );
+    assert_eq!(broken, 0);
+    // The stderr line is there, marked.
+    // Only the rows in view are in the document: scroll to the top, where it is.
+    wait_until(
+        &client,
+        "the stderr line",
+        "const v = document.querySelector('[data-testid=log-viewport]'); v.scrollTop = 0; v.dispatchEvent(new Event('scroll')); return [...document.querySelectorAll('.log-stderr')].some(l => l.textContent.includes('unused variable') && l.textContent.includes('stderr'));",
+    )
+    .await;
+
+    // Reveal and copy the credential the script left.
+    click(
+        &client,
+        "//li[@data-credential='admin-password']//button[text()='Show']",
+    )
+    .await;
+    wait_until(
+        &client,
+        "the revealed credential",
+        &format!(
+            "return document.querySelector('[data-credential=admin-password] code')?.textContent === {WORKER_CREDENTIAL:?};"
+        ),
+    )
+    .await;
+    click(
+        &client,
+        "//li[@data-credential='admin-password']//button[text()='Copy']",
+    )
+    .await;
+    wait_until(
+        &client,
+        "the copy result",
+        "return !!document.querySelector('[data-credential=admin-password] [role=status]')?.textContent;",
+    )
+    .await;
+    assert_eq!(
+        text(&client, "[data-credential=admin-password] [role=status]").await,
+        "Copied."
+    );
+    // Paste it into a text box, as the user would.
+    client
+        .execute(
+            "const t = document.createElement('textarea'); t.id = 'paste-here'; document.body.append(t);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let paste = wait_for(&client, "#paste-here").await;
+    paste.click().await.unwrap();
+    paste.send_keys("\u{E009}v\u{E009}").await.unwrap();
+    let pasted = client
+        .execute(
+            "return document.querySelector('#paste-here').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(pasted.as_str().map(str::trim_end), Some(WORKER_CREDENTIAL));
+    client
+        .execute("document.querySelector('#paste-here').remove();", vec![])
+        .await
+        .unwrap();
+    screenshot(&client, "progress-real-worker-1280.png").await;
+    client.close().await.unwrap();
+    drop(worker);
+}
