@@ -53,6 +53,9 @@ struct Args {
     /// Idle progress streams held open for the memory figure.
     #[arg(long, default_value_t = 10_000)]
     idle_streams: usize,
+    /// Idle streams following each container (1: every stream has its own Redis channel).
+    #[arg(long, default_value_t = 1)]
+    streams_per_container: usize,
     /// Open streams for each publish -> frame latency row.
     #[arg(long, value_delimiter = ',', default_values_t = [1, 100, 1_000])]
     latency_streams: Vec<usize>,
@@ -104,6 +107,7 @@ async fn main() -> anyhow::Result<()> {
     if runs(Section::Streams) {
         let params = streams::StreamParams {
             idle_streams: args.idle_streams,
+            streams_per_container: args.streams_per_container.max(1),
             latency_streams: args.latency_streams.clone(),
             replay_events: args.replay_events,
             replay_runs: 20,

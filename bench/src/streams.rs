@@ -24,6 +24,7 @@ const OPENING: usize = 64;
 #[derive(Clone, Debug)]
 pub struct StreamParams {
     pub idle_streams: usize,
+    pub streams_per_container: usize,
     /// Open streams for each latency row.
     pub latency_streams: Vec<usize>,
     pub replay_events: i64,
@@ -78,7 +79,13 @@ pub async fn run(report: &mut Report, env: &Env, params: &StreamParams) -> anyho
         redis_port: env.redis_port()?,
     };
 
-    idle_streams(report, &mut target, params.idle_streams).await?;
+    idle_streams(
+        report,
+        &mut target,
+        params.idle_streams,
+        params.streams_per_container,
+    )
+    .await?;
     for &streams in &params.latency_streams {
         latency(report, &mut target, streams).await?;
     }
@@ -122,16 +129,29 @@ impl Target {
             .count())
     }
 
-    /// Progress channels Redis has subscribers on.
-    async fn subscribed_channels(&self) -> anyhow::Result<usize> {
-        let channels: Vec<String> = self.redis.pubsub_channels("container:*").await?;
-        Ok(channels.len())
+    /// How many of `containers`' progress channels Redis has a subscriber on.
+    async fn subscribed(&self, containers: &[ContainerId]) -> anyhow::Result<usize> {
+        let channels: Vec<String> = containers
+            .iter()
+            .map(|&id| backend::events::channel(id))
+            .collect();
+        let reply: Vec<fred::types::Value> = self.redis.pubsub_numsub(channels).await?;
+        Ok(reply
+            .chunks(2)
+            .filter(|pair| pair.get(1).and_then(|v| v.as_i64()).unwrap_or(0) > 0)
+            .count())
     }
 
-    async fn wait_for_channels(&self, expected: usize, limit: Duration) -> anyhow::Result<()> {
+    /// Waits until Redis shows `expected` of `containers`' channels subscribed.
+    async fn wait_for_channels(
+        &self,
+        containers: &[ContainerId],
+        expected: usize,
+        limit: Duration,
+    ) -> anyhow::Result<()> {
         let deadline = Instant::now() + limit;
         loop {
-            let now = self.subscribed_channels().await?;
+            let now = self.subscribed(containers).await?;
             if now == expected {
                 return Ok(());
             }
@@ -143,11 +163,13 @@ impl Target {
     }
 }
 
-/// Resident memory and Redis connections with no stream, then with `count` idle streams.
+/// Resident memory and Redis connections with no stream, then with `count` idle streams,
+/// `per_container` of them following each container.
 async fn idle_streams(
     report: &mut Report,
     target: &mut Target,
     count: usize,
+    per_container: usize,
 ) -> anyhow::Result<()> {
     eprintln!("==> server process: memory with {count} idle progress streams");
     let rss_before = target
@@ -155,12 +177,18 @@ async fn idle_streams(
         .settled_rss_kib(Duration::from_secs(15))
         .await?;
     let clients_before = target.redis_clients().await?;
-    let containers = fixtures::containers(&target.db, target.node, count).await?;
+    let containers =
+        fixtures::containers(&target.db, target.node, count.div_ceil(per_container)).await?;
+    let followed: Vec<ContainerId> = containers
+        .iter()
+        .flat_map(|&id| std::iter::repeat_n(id, per_container))
+        .take(count)
+        .collect();
     let started = Instant::now();
-    let streams = target.open_streams(&containers).await?;
+    let streams = target.open_streams(&followed).await?;
     let opening = started.elapsed();
     target
-        .wait_for_channels(count, Duration::from_secs(30))
+        .wait_for_channels(&containers, containers.len(), Duration::from_secs(30))
         .await
         .context("every open stream should have its channel subscribed")?;
     let rss_open = target
@@ -170,7 +198,7 @@ async fn idle_streams(
     let clients_open = target.redis_clients().await?;
     drop(streams);
     target
-        .wait_for_channels(0, Duration::from_secs(60))
+        .wait_for_channels(&containers, 0, Duration::from_secs(60))
         .await
         .context("closed streams should release their channels")?;
 
@@ -178,7 +206,8 @@ async fn idle_streams(
     report.add(
         "server resident memory with idle progress streams",
         format!(
-            "{count} SSE streams, one container each (one Redis channel each), opened {OPENING} at a time in {:.1} s, VmRSS after settling",
+            "{count} SSE streams on {} containers (one Redis channel each), opened {OPENING} at a time in {:.1} s, VmRSS after settling",
+            containers.len(),
             opening.as_secs_f64()
         ),
         format!(
@@ -258,7 +287,7 @@ async fn latency(report: &mut Report, target: &mut Target, count: usize) -> anyh
         reader.abort();
     }
     target
-        .wait_for_channels(0, Duration::from_secs(30))
+        .wait_for_channels(&[container], 0, Duration::from_secs(30))
         .await
         .context("closed streams should release their channel")?;
 
