@@ -177,11 +177,22 @@ mod tests {
             name: "pve".into(),
             host: "192.168.1.5".into(),
             port: "8006".into(),
+            ssh_port: String::new(),
             token_id: "root@pam!infrahaus".into(),
             token_secret: "0b5f1d7e-1111-2222-3333-444455556666".into(),
             tls_mode: "fingerprint".into(),
             fingerprint: "ab".repeat(32),
         }
+    }
+
+    #[test]
+    fn ssh_port_defaults_to_22_and_is_checked() {
+        assert_eq!(form().validate(true).unwrap().ssh_port, 22);
+        let mut f = form();
+        f.ssh_port = "8022".into();
+        assert_eq!(f.validate(true).unwrap().ssh_port, 8022);
+        f.ssh_port = "70000".into();
+        assert!(f.validate(true).unwrap_err().get("ssh_port").is_some());
     }
 
     #[test]
