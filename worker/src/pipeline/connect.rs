@@ -91,6 +91,7 @@ impl Job<'_> {
             let pinned = ContainerRow::pin_ssh_host_key(&mut conn, self.id, &seen)
                 .await
                 .infra("pinning the container's host key")?;
+            drop(conn);
             if pinned != seen {
                 return Err(Failure::failed(
                     "Another connection pinned a different SSH host key for this container \

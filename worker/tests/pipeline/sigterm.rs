@@ -108,6 +108,10 @@ async fn sigterm_mid_script_exits_cleanly_and_the_job_resumes_later() {
         })
         .count();
     assert_eq!(slow_runs, 1, "{transcript}");
+    for pair in events.windows(2) {
+        assert_eq!(pair[1].seq, pair[0].seq + 1, "{transcript}");
+        assert!(pair[1].percent >= pair[0].percent, "{transcript}");
+    }
     assert!(transcript.contains("last script ran"), "{transcript}");
     assert_eq!(world.create_tasks(150).await, 1);
     second.stop().await;

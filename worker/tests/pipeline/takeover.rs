@@ -75,6 +75,7 @@ async fn a_worker_killed_mid_script_is_taken_over_and_the_container_ends_ready()
             pair[0].seq + 1,
             "no gap or duplicate: {transcript}"
         );
+        assert!(pair[1].percent >= pair[0].percent, "{transcript}");
     }
     assert_eq!(world.create_tasks(140).await, 1, "created once");
     assert_eq!(world.containers_with(140).await, 1);
