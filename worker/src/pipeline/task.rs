@@ -79,3 +79,35 @@ pub(super) fn task_failure(what: &str, error: &PveError) -> String {
         lines[start..].join("\n")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_task_is_quoted_with_its_last_log_lines() {
+        let error = PveError::TaskFailed {
+            upid: "UPID:pve:1:2:3:vzcreate:120:root@pam:".into(),
+            exit_status: "unable to create CT 120 - lvcreate failed".into(),
+            log_tail: (1..=8)
+                .map(|i| format!("line {i}"))
+                .chain(["".into(), "TASK ERROR: unable to create CT 120".into()])
+                .collect(),
+        };
+        let message = task_failure("Creating the container", &error);
+        assert_eq!(
+            message,
+            "Creating the container failed: unable to create CT 120 - lvcreate failed\n\
+             Last lines of the Proxmox task log:\nline 4\nline 5\nline 6\nline 7\nline 8"
+        );
+        let bare = PveError::TaskFailed {
+            upid: "u".into(),
+            exit_status: "boom".into(),
+            log_tail: vec!["TASK ERROR: boom".into()],
+        };
+        assert_eq!(
+            task_failure("Starting the container", &bare),
+            "Starting the container failed: boom"
+        );
+    }
+}
