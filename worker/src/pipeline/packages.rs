@@ -78,9 +78,15 @@ fn commands(manager: PackageManager, specs: &[(String, Option<String>)]) -> Vec<
                     None => n.clone(),
                 })),
         ],
+        // Through `sh`, so the helper works when the template wrote it without the x bit.
         PackageManager::Custom => specs
             .iter()
-            .map(|(n, v)| Command::new(CUSTOM_INSTALLER).arg(n).args(v.clone()))
+            .map(|(n, v)| {
+                Command::new("sh")
+                    .arg(CUSTOM_INSTALLER)
+                    .arg(n)
+                    .args(v.clone())
+            })
             .collect(),
     }
 }
@@ -140,7 +146,7 @@ mod tests {
         assert_eq!(lines(&groups[2]), ["'npm' 'install' '-g' 'left-pad@1.3.0'"]);
         assert_eq!(
             lines(&groups[3]),
-            ["'/etc/config-manager/install-custom.sh' 'tool' '2'"]
+            ["'sh' '/etc/config-manager/install-custom.sh' 'tool' '2'"]
         );
         assert_eq!(groups[1].names, ["nginx", "git"]);
     }

@@ -339,8 +339,9 @@ pub fn bare_spec(node_id: NodeId, vmid: u32, ipv4: Ipv4Setup) -> ContainerSpec {
     }
 }
 
-/// A spec with files under every policy, packages from two managers and several scripts (one
-/// disabled), like the dev-toolbox and web-server templates together.
+/// A spec with files under every policy, packages from every manager (the custom one installed
+/// by a template file) and several scripts (one disabled), like the dev-toolbox and web-server
+/// templates together.
 pub fn full_spec(node_id: NodeId, vmid: u32, ipv4: Ipv4Setup) -> ContainerSpec {
     let file = |name: &str, dir: &str, policy, content: &str| TemplateFile {
         name: name.into(),
@@ -376,12 +377,20 @@ pub fn full_spec(node_id: NodeId, vmid: u32, ipv4: Ipv4Setup) -> ContainerSpec {
                 FilePolicy::Backup,
                 "# Managed by infrahaus\nnameserver 1.1.1.1\n",
             ),
+            file(
+                "install-custom.sh",
+                "/etc/config-manager",
+                FilePolicy::Replace,
+                "#!/bin/sh\nset -eu\nmkdir -p /opt/custom\necho \"${2:-latest}\" > \"/opt/custom/$1\"\necho \"installed $1\"\n",
+            ),
         ],
         packages: vec![
             package("nginx", PackageManager::Apt, None),
             package("httpie", PackageManager::Pip, None),
             package("git", PackageManager::Apt, None),
             package("black", PackageManager::Pip, Some("24.8.0")),
+            package("left-pad", PackageManager::Npm, Some("1.3.0")),
+            package("mytool", PackageManager::Custom, Some("2")),
         ],
         scripts: vec![
             script(

@@ -262,6 +262,17 @@ async fn end_to_end(ipv4: Ipv4Setup, expected_ip: Option<String>) {
         Some("24.8.0\n")
     );
     assert!(world.read(vmid, "/var/lib/pvesim/pip/httpie").is_some());
+    assert_eq!(
+        world
+            .read(vmid, "/usr/local/lib/node_modules/left-pad/package.json")
+            .as_deref(),
+        Some("{\"name\":\"left-pad\",\"version\":\"1.3.0\"}\n")
+    );
+    assert_eq!(
+        world.read(vmid, "/opt/custom/mytool").as_deref(),
+        Some("2\n"),
+        "custom packages go through the template's install-custom.sh"
+    );
 
     // Created once, and the job is gone from the queue.
     assert_eq!(world.create_tasks(vmid).await, 1);
