@@ -100,14 +100,14 @@ impl<'a> Job<'a> {
             }
             .instrument(span)
             .await?;
-            self.checkpoint.done = Some(phase);
-            if phase == Phase::Finalize {
-                self.finish().await?;
-            } else {
+            if phase != Phase::Finalize {
+                self.checkpoint.done = Some(phase);
                 self.save_checkpoint().await?;
             }
         }
-        Ok(())
+        // Also reached when a worker died between the last checkpoint and `ready`.
+        self.checkpoint.done = Some(Phase::Finalize);
+        self.finish().await
     }
 
     /// Loads the node and resolves its name in Proxmox.

@@ -123,3 +123,39 @@ async fn a_job_whose_workers_keep_dying_ends_in_error() {
     assert_eq!(world.create_tasks(141).await, 1);
     last.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_died_after_the_last_checkpoint_still_ends_ready() {
+    let world = World::start(WorldOptions::default()).await;
+    let spec = bare_spec(
+        world.node_id,
+        142,
+        Ipv4Setup::Static {
+            cidr: static_cidr(),
+            gateway: None,
+        },
+    );
+    let id = world.insert(&spec).await;
+    {
+        let mut conn = world.db.get().await.unwrap();
+        let done = Checkpoint {
+            done: Some(domain::container::Phase::Finalize),
+            config_synced: true,
+            packages_done: true,
+            scripts_done: 0,
+        };
+        backend::models::ContainerRow::set_checkpoint(&mut conn, id, &done.to_json())
+            .await
+            .unwrap();
+    }
+    world.enqueue(id).await;
+    let worker = world
+        .runner(world.settings(), Duration::from_secs(30))
+        .await;
+    let row = world.wait_finished(id).await;
+    assert_eq!(row.lifecycle, Lifecycle::Ready);
+    let events = world.events(id).await;
+    assert_eq!(events.last().unwrap().kind, EventKind::Complete);
+    assert_eq!(world.create_tasks(142).await, 0, "nothing is redone");
+    worker.stop().await;
+}
