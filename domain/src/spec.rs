@@ -337,7 +337,8 @@ pub fn ipv4_cidr(value: &str) -> Result<(Ipv4Addr, u8), String> {
         .ok()
         .filter(|p| (8..=32).contains(p))
         .ok_or("The prefix must be a number from 8 to 32.")?;
-    if addr.is_unspecified() || addr.is_multicast() || addr.is_broadcast() || addr.is_loopback() {
+    // Loopback is allowed: Proxmox accepts it, and the demo's simulated containers live there.
+    if addr.is_unspecified() || addr.is_multicast() || addr.is_broadcast() {
         return Err("This address cannot be given to a container.".into());
     }
     if prefix <= 30 {
@@ -448,7 +449,8 @@ mod tests {
             ("192.168.1.50/33", false),
             ("192.168.1.50/4", false),
             ("300.1.1.1/24", false),
-            ("127.0.0.5/8", false),
+            ("127.0.0.5/8", true),
+            ("224.0.0.5/24", false),
             ("0.0.0.0/24", false),
             ("192.168.1.50/abc", false),
             ("", false),
