@@ -2,6 +2,8 @@
 //! Redis, and a cookie-keeping HTTP client to call it.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use app::ssr::ServerContext;
 use backend::crypto::SecretBox;
 use serde_json::Value;

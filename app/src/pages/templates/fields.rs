@@ -202,7 +202,8 @@ pub fn row_buttons<T: Send + Sync + 'static>(
             errors.set(FieldErrors::default());
         }
     };
-    let label = move |verb: &str| format!("{verb} {what} {}", index.get() + 1);
+    // "Move script 2 up", "Remove script 2".
+    let label = move |verb: &str, tail: &str| format!("{verb} {what} {}{tail}", index.get() + 1);
     view! {
         <div class="row-buttons">
             {reorder
@@ -211,7 +212,7 @@ pub fn row_buttons<T: Send + Sync + 'static>(
                         <button
                             type="button"
                             class="button button-small"
-                            aria-label=move || label("Move up")
+                            aria-label=move || label("Move", " up")
                             disabled=move || index.get() == 0
                             on:click=move |_| shift(true)
                         >
@@ -220,8 +221,8 @@ pub fn row_buttons<T: Send + Sync + 'static>(
                         <button
                             type="button"
                             class="button button-small"
-                            aria-label=move || label("Move down")
-                            disabled=move || index.get() + 1 >= len()
+                            aria-label=move || label("Move", " down")
+                            disabled=move || { index.get() + 1 >= len() }
                             on:click=move |_| shift(false)
                         >
                             "Move down"
@@ -231,7 +232,7 @@ pub fn row_buttons<T: Send + Sync + 'static>(
             <button
                 type="button"
                 class="button button-small button-danger"
-                aria-label=move || label("Remove")
+                aria-label=move || label("Remove", "")
                 on:click=move |_| {
                     let i = index.get_untracked();
                     rows.update(|r| {

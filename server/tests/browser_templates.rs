@@ -1,0 +1,287 @@
+//! Headless Chromium: create a template with a script, a file, a package and a bucket through
+//! the form, see a field error next to its input, then find the template in the list by search
+//! and by tag, at desktop and phone width.
+
+mod common;
+
+use common::TestApp;
+use common::browser::{
+    browser, click, click_button, log_in, screenshot, sideways_overflow, text_of, texts_of,
+    wait_for, wait_for_text, wait_until,
+};
+use domain::template::{Bucket, Package, PackageManager, Template};
+use fantoccini::key::Key;
+use fantoccini::{Client, Locator};
+
+/// Replaces the text of the input matching `css` by typing, as a person would (select all,
+/// then type or delete), so the page sees input events.
+async fn fill(client: &Client, css: &str, text: &str) {
+    let input = wait_for(client, css).await;
+    input.send_keys(&(Key::Control + "a")).await.unwrap();
+    if text.is_empty() {
+        input.send_keys(&Key::Backspace.to_string()).await.unwrap();
+    } else {
+        input.send_keys(text).await.unwrap();
+    }
+}
+
+async fn card_names(client: &Client) -> Vec<String> {
+    texts_of(client, "[data-testid=template-card] h2").await
+}
+
+/// Waits until the list shows exactly `names`.
+async fn wait_for_cards(client: &Client, names: &[&str]) {
+    let shown = wait_until(|| async { card_names(client).await == names }).await;
+    assert!(
+        shown,
+        "the list shows {:?}, not {names:?}",
+        card_names(client).await
+    );
+}
+
+#[tokio::test]
+async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
+    let app = TestApp::start().await;
+    let user = app.user("correct horse battery").await;
+    {
+        let mut conn = app.ctx.db.get().await.unwrap();
+        backend::models::bucket::insert(
+            &mut conn,
+            &Bucket {
+                name: "tools".into(),
+                description: String::new(),
+                packages: vec![Package {
+                    name: "curl".into(),
+                    manager: PackageManager::Apt,
+                    version: None,
+                }],
+            },
+        )
+        .await
+        .unwrap();
+        backend::models::template::insert(
+            &mut conn,
+            &Template {
+                name: "postgres-db".into(),
+                tags: vec!["database".into()],
+                ..Template::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let client = browser(1280, 900).await;
+    log_in(&client, &app, &user, "correct horse battery").await;
+
+    client
+        .goto(&format!("{}/templates/new", app.url))
+        .await
+        .unwrap();
+    wait_for_text(&client, "h1", "New template").await;
+    fill(&client, "#name", "my-web").await;
+    fill(&client, "#tags", "web, demo").await;
+    fill(&client, "#cores", "2").await;
+    fill(&client, "#memory_mib", "1024").await;
+
+    click_button(&client, "Add script").await;
+    fill(
+        &client,
+        "[data-testid=script-rows] input[id$='-name']",
+        "10-nginx.sh",
+    )
+    .await;
+    wait_for(&client, "[data-testid=script-rows] textarea")
+        .await
+        .send_keys("apt-get install -y nginx\n")
+        .await
+        .unwrap();
+
+    // A second script, moved before the first and switched off.
+    click_button(&client, "Add script").await;
+    fill(
+        &client,
+        "[data-testid=script-rows] li:nth-child(2) input[id$='-name']",
+        "05-first.sh",
+    )
+    .await;
+    click(&client, "button[aria-label='Move script 2 up']").await;
+    let moved = wait_until(|| async {
+        match client
+            .find(Locator::Css(
+                "[data-testid=script-rows] li:nth-child(1) input[id$='-name']",
+            ))
+            .await
+        {
+            Ok(input) => input.prop("value").await.unwrap().as_deref() == Some("05-first.sh"),
+            Err(_) => false,
+        }
+    })
+    .await;
+    assert!(moved, "Move up did not move the second script first");
+    click(
+        &client,
+        "[data-testid=script-rows] li:nth-child(1) input[type=checkbox]",
+    )
+    .await;
+
+    click_button(&client, "Add file").await;
+    fill(
+        &client,
+        "[data-testid=file-rows] input[id$='-name']",
+        "index.html",
+    )
+    .await;
+    // A relative directory: the error shows next to that input, and nothing is saved.
+    fill(
+        &client,
+        "[data-testid=file-rows] input[id$='-target_dir']",
+        "var/www/html",
+    )
+    .await;
+    wait_for(&client, "[data-testid=file-rows] textarea")
+        .await
+        .send_keys("<h1>hello</h1>")
+        .await
+        .unwrap();
+
+    click_button(&client, "Add package").await;
+    fill(
+        &client,
+        "[data-testid=package-rows] input[id$='-name']",
+        "nginx",
+    )
+    .await;
+
+    // The bucket is chosen by its label.
+    client
+        .find(Locator::XPath("//label[contains(., 'tools')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    click_button(&client, "Create template").await;
+    let target_dir = wait_for(&client, "[data-testid=file-rows] input[id$='-target_dir']").await;
+    let error_id = format!("{}-error", target_dir.attr("id").await.unwrap().unwrap());
+    let error = text_of(&client, &format!("#{error_id}")).await;
+    assert!(error.contains("absolute"), "{error}");
+    assert_eq!(
+        target_dir.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert!(
+        target_dir
+            .attr("aria-describedby")
+            .await
+            .unwrap()
+            .unwrap()
+            .contains(&error_id)
+    );
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&target_dir).unwrap()],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "template-form-error-1280.png").await;
+
+    fill(
+        &client,
+        "[data-testid=file-rows] input[id$='-target_dir']",
+        "/var/www/html",
+    )
+    .await;
+    click_button(&client, "Create template").await;
+
+    // The detail page, with its tabs.
+    wait_for_text(&client, "h1", "my-web").await;
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/templates/")
+    );
+    click(&client, "#tab-scripts").await;
+    wait_for_text(&client, "#panel-scripts", "10-nginx.sh").await;
+    let scripts = text_of(&client, "#panel-scripts").await;
+    let first = scripts.find("05-first.sh").expect("the moved script");
+    assert!(first < scripts.find("10-nginx.sh").unwrap(), "{scripts}");
+    assert!(scripts.contains("disabled"), "{scripts}");
+    click(&client, "#tab-files").await;
+    wait_for_text(&client, "#panel-files", "/var/www/html/index.html").await;
+    click(&client, "#tab-packages").await;
+    wait_for_text(&client, "#panel-packages", "nginx").await;
+    wait_for_text(&client, "#panel-packages", "tools").await;
+    wait_for_text(&client, "#panel-packages", "curl").await;
+    assert_eq!(
+        wait_for(&client, "#tab-packages")
+            .await
+            .attr("aria-selected")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    screenshot(&client, "template-detail-1280.png").await;
+
+    // The list: both templates, then search and tag filter.
+    client
+        .find(Locator::LinkText("Templates"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_cards(&client, &["my-web", "postgres-db"]).await;
+    let card = text_of(&client, "[data-testid=template-card]:first-child").await;
+    for expected in [
+        "2 cores",
+        "1 GiB RAM",
+        "2 scripts",
+        "1 file",
+        "1 package",
+        "web",
+        "demo",
+    ] {
+        assert!(card.contains(expected), "{expected} missing from {card:?}");
+    }
+
+    fill(&client, "#template-search", "WEB").await;
+    wait_for_cards(&client, &["my-web"]).await;
+    fill(&client, "#template-search", "").await;
+    wait_for_cards(&client, &["my-web", "postgres-db"]).await;
+
+    wait_for(&client, "#template-tag")
+        .await
+        .select_by_value("database")
+        .await
+        .unwrap();
+    wait_for_cards(&client, &["postgres-db"]).await;
+    wait_for(&client, "#template-tag")
+        .await
+        .select_by_value("demo")
+        .await
+        .unwrap();
+    wait_for_cards(&client, &["my-web"]).await;
+    screenshot(&client, "templates-list-1280.png").await;
+
+    wait_for(&client, "#template-tag")
+        .await
+        .select_by_value("")
+        .await
+        .unwrap();
+    wait_for_cards(&client, &["my-web", "postgres-db"]).await;
+    client.set_window_size(390, 844).await.unwrap();
+    let fits = wait_until(|| async { sideways_overflow(&client).await <= 0 }).await;
+    assert!(
+        fits,
+        "the list scrolls sideways on a phone by {}px",
+        sideways_overflow(&client).await
+    );
+    screenshot(&client, "templates-list-phone.png").await;
+    client.close().await.unwrap();
+}
