@@ -285,3 +285,137 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
     screenshot(&client, "templates-list-phone.png").await;
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_after_confirming() {
+    let app = TestApp::start().await;
+    let user = app.user("correct horse battery").await;
+    let template_id = {
+        let mut conn = app.ctx.db.get().await.unwrap();
+        backend::models::template::insert(
+            &mut conn,
+            &Template {
+                name: "web".into(),
+                ..Template::default()
+            },
+        )
+        .await
+        .unwrap()
+    };
+    let client = browser(1280, 900).await;
+    log_in(&client, &app, &user, "correct horse battery").await;
+
+    // A new bucket with one package.
+    client.goto(&format!("{}/buckets", app.url)).await.unwrap();
+    wait_for_text(&client, "main", "No buckets yet.").await;
+    click_button(&client, "New bucket").await;
+    fill(&client, "#bucket-name", "tools").await;
+    click_button(&client, "Add package").await;
+    fill(
+        &client,
+        "[data-testid=bucket-package-rows] input[id$='-name']",
+        "curl",
+    )
+    .await;
+    click_button(&client, "Save bucket").await;
+    wait_for_text(&client, "[data-testid=bucket-card]", "apt curl").await;
+
+    // Renamed, with a second package that is wrong at first.
+    click_button(&client, "Edit bucket").await;
+    fill(&client, "#bucket-name", "basics").await;
+    click_button(&client, "Add package").await;
+    let second = "[data-testid=bucket-package-rows] li:nth-child(2) input[id$='-name']";
+    fill(&client, second, "htop;reboot").await;
+    click_button(&client, "Save bucket").await;
+    let input = wait_for(&client, second).await;
+    let error_id = format!("{}-error", input.attr("id").await.unwrap().unwrap());
+    assert!(
+        text_of(&client, &format!("#{error_id}"))
+            .await
+            .contains("Not a valid apt package name")
+    );
+    fill(&client, second, "htop").await;
+    click_button(&client, "Save bucket").await;
+    wait_for_text(&client, "[data-testid=bucket-card] h2", "basics").await;
+    wait_for_text(&client, "[data-testid=bucket-card]", "apt curl, apt htop").await;
+    screenshot(&client, "buckets-1280.png").await;
+
+    // The template includes it and gets one more core.
+    client
+        .goto(&format!("{}/templates/{template_id}/edit", app.url))
+        .await
+        .unwrap();
+    wait_for_text(&client, "h1", "Edit template web").await;
+    client
+        .wait()
+        .at_most(common::browser::PATIENCE)
+        .for_element(Locator::XPath("//label[contains(., 'basics')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&client, "#cores", "3").await;
+    click_button(&client, "Save template").await;
+    let cores = client
+        .wait()
+        .at_most(common::browser::PATIENCE)
+        .for_element(Locator::XPath(
+            "//dt[text()='CPU cores']/following-sibling::dd[1]",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(cores.text().await.unwrap(), "3");
+    click(&client, "#tab-packages").await;
+    wait_for_text(&client, "#panel-packages", "basics").await;
+    wait_for_text(&client, "#panel-packages", "htop").await;
+
+    // Delete asks first; "Keep template" keeps it.
+    click_button(&client, "Delete template").await;
+    wait_for_text(&client, ".page-head", "Delete this template?").await;
+    click_button(&client, "Keep template").await;
+    wait_for(&client, "a[href$='/edit']").await;
+    click_button(&client, "Delete template").await;
+    click_button(&client, "Yes, delete template").await;
+    wait_for_text(&client, "main", "No templates yet.").await;
+    assert_eq!(client.current_url().await.unwrap().path(), "/templates");
+
+    client.goto(&format!("{}/buckets", app.url)).await.unwrap();
+    click_button(&client, "Delete bucket").await;
+    click_button(&client, "Yes, delete bucket").await;
+    wait_for_text(&client, "main", "No buckets yet.").await;
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn discover_templates_loads_the_shipped_folder_and_says_what_it_did() {
+    let app = TestApp::start().await;
+    let user = app.user("correct horse battery").await;
+    let client = browser(1280, 900).await;
+    log_in(&client, &app, &user, "correct horse battery").await;
+    client
+        .goto(&format!("{}/templates", app.url))
+        .await
+        .unwrap();
+    wait_for_text(&client, "main", "No templates yet.").await;
+
+    click_button(&client, "Discover templates").await;
+    wait_for_text(
+        &client,
+        "[data-testid=discover-result]",
+        "3 added, 0 updated, 0 unchanged",
+    )
+    .await;
+    wait_for_cards(&client, &["debian-base", "dev-toolbox", "web-server"]).await;
+    screenshot(&client, "templates-discovered-1280.png").await;
+
+    click_button(&client, "Discover templates").await;
+    wait_for_text(
+        &client,
+        "[data-testid=discover-result]",
+        "0 added, 0 updated, 3 unchanged",
+    )
+    .await;
+    wait_for_cards(&client, &["debian-base", "dev-toolbox", "web-server"]).await;
+    client.close().await.unwrap();
+}
