@@ -47,6 +47,7 @@ fi
 export INFRAHAUS_SECRET_KEY_FILE="${INFRAHAUS_SECRET_KEY_FILE:-$RUN/secret.key}"
 export INFRAHAUS_LISTEN="${INFRAHAUS_LISTEN:-127.0.0.1:8080}"
 export INFRAHAUS_SITE_ROOT="${INFRAHAUS_SITE_ROOT:-$ROOT/dist}"
+export INFRAHAUS_TEMPLATES_DIR="${INFRAHAUS_TEMPLATES_DIR:-$ROOT/templates}"
 export INFRAHAUS_WORKER_DEPLOY_KEY_FILE="${INFRAHAUS_WORKER_DEPLOY_KEY_FILE:-$RUN/deploy-key}"
 DEMO="${INFRAHAUS_DEMO:-1}"
 DEMO_API_PORT="${INFRAHAUS_DEMO_API_PORT:-8006}"
@@ -63,7 +64,7 @@ if [ "$DEMO" = 1 ]; then packages+=(-p pvesim); fi
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 
 "$BIN/server" migrate
-INFRAHAUS_TEMPLATES_DIR="${INFRAHAUS_TEMPLATES_DIR:-$ROOT/templates}" "$BIN/server" templates discover ||
+"$BIN/server" templates discover ||
   say "some template folders have problems (listed above); the others were loaded"
 if [ "$DEMO" = 1 ]; then
   # The worker's deploy key: the demo node lets it in over SSH for the pct fallback. The worker
