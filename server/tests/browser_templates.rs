@@ -356,6 +356,26 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
         .await
         .unwrap();
     fill(&client, "#cores", "3").await;
+    click_button(&client, "Add script").await;
+    click_button(&client, "Add file").await;
+    click(&client, "button[aria-label='Remove file 1']").await;
+    wait_for_text(&client, "main", "No files yet.").await;
+    // The form with its rows fits a phone.
+    client.set_window_size(390, 844).await.unwrap();
+    let fits = wait_until(|| async { sideways_overflow(&client).await <= 0 }).await;
+    assert!(
+        fits,
+        "the form scrolls sideways on a phone by {}px",
+        sideways_overflow(&client).await
+    );
+    screenshot(&client, "template-form-phone.png").await;
+    client.set_window_size(1280, 900).await.unwrap();
+    fill(
+        &client,
+        "[data-testid=script-rows] input[id$='-name']",
+        "10-setup.sh",
+    )
+    .await;
     click_button(&client, "Save template").await;
     let cores = client
         .wait()
@@ -369,6 +389,10 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
     click(&client, "#tab-packages").await;
     wait_for_text(&client, "#panel-packages", "basics").await;
     wait_for_text(&client, "#panel-packages", "htop").await;
+    click(&client, "#tab-scripts").await;
+    wait_for_text(&client, "#panel-scripts", "10-setup.sh").await;
+    click(&client, "#tab-files").await;
+    wait_for_text(&client, "#panel-files", "writes no files").await;
 
     // Delete asks first; "Keep template" keeps it.
     click_button(&client, "Delete template").await;
