@@ -12,6 +12,9 @@
 //! | `TEST_WEBDRIVER_URL` | ChromeDriver, for browser tests |
 //! | `TEST_OUTPUT_DIR` | where browser tests write screenshots |
 
+#[cfg(feature = "browser")]
+pub mod browser;
+
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 /// The value of a variable the test command sets; panics with a clear message when absent.

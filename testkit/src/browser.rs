@@ -1,0 +1,170 @@
+//! Headless Chromium through ChromeDriver (`TEST_WEBDRIVER_URL`), and the waits a UI test needs.
+//! Every wait gives up after [`PATIENCE`] with a message naming what it waited for.
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::time::Duration;
+
+/// How long a wait lasts before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A new headless Chromium window of this size.
+pub async fn open(width: u32, height: u32) -> Client {
+    // Two rustls providers are linked in the test binaries (ring and aws-lc-rs): pick one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let args = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+    ];
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({ "args": args, "binary": "/usr/bin/chromium" }),
+    );
+    let client = ClientBuilder::rustls()
+        .expect("rustls")
+        .capabilities(caps)
+        .connect(&crate::webdriver_url())
+        .await
+        .expect("connect to ChromeDriver");
+    client.set_window_size(width, height).await.unwrap();
+    client
+}
+
+/// The element matching `css`, once it exists.
+pub async fn wait_for(client: &Client, css: &str) -> Element {
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+}
+
+/// The element matching `xpath`, once it exists.
+pub async fn wait_for_xpath(client: &Client, xpath: &str) -> Element {
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|e| panic!("no element {xpath}: {e}"))
+}
+
+/// Polls `script` (a function body returning a boolean) until it returns true.
+pub async fn wait_until(client: &Client, what: &str, script: &str) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if client.execute(script, vec![]).await.unwrap() == json!(true) {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            // What the page looked like, for whoever reads the failure.
+            if let Ok(png) = client.screenshot().await {
+                let _ = std::fs::write(crate::output_dir().join("timed-out.png"), png);
+            }
+            panic!("timed out waiting for {what} (page saved as timed-out.png)");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until some element matching `css` contains `text`.
+pub async fn wait_for_text(client: &Client, css: &str, text: &str) {
+    let script = format!(
+        "return [...document.querySelectorAll({css:?})].some(e => e.textContent.includes({text:?}));"
+    );
+    wait_until(client, &format!("{text:?} in {css}"), &script).await;
+}
+
+/// Clicks the button whose visible text is exactly `label`.
+pub async fn click_button(client: &Client, label: &str) {
+    let xpath = format!("//button[normalize-space(.)={label:?}]");
+    wait_for_xpath(client, &xpath).await.click().await.unwrap();
+}
+
+/// Replaces the value of the input `css` by typing `value`.
+pub async fn fill(client: &Client, css: &str, value: &str) {
+    let input = wait_for(client, css).await;
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+/// Chooses the option with `value` in the select `css` and tells the page it changed.
+pub async fn select(client: &Client, css: &str, value: &str) {
+    let script = format!(
+        "const s = document.querySelector({css:?}); \
+         if (!s || ![...s.options].some(o => o.value === {value:?})) return false; \
+         s.value = {value:?}; s.dispatchEvent(new Event('change', {{bubbles: true}})); \
+         s.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
+    );
+    wait_until(client, &format!("option {value:?} in {css}"), &script).await;
+}
+
+/// Waits until the page's path is `path`.
+pub async fn wait_for_path(client: &Client, path: &str) {
+    wait_until(
+        client,
+        &format!("the page {path}"),
+        &format!("return location.pathname === {path:?};"),
+    )
+    .await;
+}
+
+/// Saves a PNG of the window under the test output folder.
+pub async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(crate::output_dir().join(name), png).unwrap();
+}
+
+/// Scrolls the product's virtual log viewer (`[data-testid=log-viewport]`, 20 px rows) from top
+/// to bottom and returns every `data-seq` it rendered, sorted and unique, plus how many views
+/// showed rows that were not consecutive (a gap or a double inside one view).
+pub async fn log_sequence_numbers(client: &Client) -> (Vec<i64>, usize) {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const vp = document.querySelector('[data-testid=log-viewport]');
+        const win = vp.querySelector('.log-window');
+        const frame = () => new Promise(r => requestAnimationFrame(() => r()));
+        const settle = async () => {
+            const first = Math.max(0, Math.floor(vp.scrollTop / 20) - 20);
+            for (let i = 0; i < 600; i++) {
+                const rows = win.querySelectorAll('.log-line');
+                if (win.style.transform === `translateY(${first * 20}px)` && rows.length > 0) return;
+                await frame();
+            }
+        };
+        (async () => {
+            const seen = new Set();
+            let broken = 0;
+            vp.scrollTop = 0;
+            vp.dispatchEvent(new Event('scroll'));
+            for (;;) {
+                await settle();
+                const seqs = [...win.querySelectorAll('.log-line')].map(e => Number(e.dataset.seq));
+                for (let i = 1; i < seqs.length; i++) if (seqs[i] !== seqs[i - 1] + 1) { broken++; break; }
+                seqs.forEach(s => seen.add(s));
+                if (vp.scrollTop + vp.clientHeight >= vp.scrollHeight - 1) break;
+                vp.scrollTop += vp.clientHeight;
+                vp.dispatchEvent(new Event('scroll'));
+            }
+            done({ seen: [...seen].sort((a, b) => a - b), broken });
+        })();
+    "#;
+    let out = client.execute_async(script, vec![]).await.unwrap();
+    let seen = out["seen"]
+        .as_array()
+        .expect("sequence numbers")
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    (seen, out["broken"].as_u64().unwrap() as usize)
+}
