@@ -53,9 +53,35 @@ pub fn WizardPage() -> impl IntoView {
             state.node_id.set(only.id.to_string());
         }
     });
+    // Again after a template is picked, since its defaults replace storage, bridge and OS.
     Effect::new(move || {
+        state.origin.track();
         if let Some(Some(Ok(found))) = lists.get() {
             fill_from_node(state, &found);
+        }
+    });
+    // Editing a field takes its error away; the banner goes with the last one.
+    for (input, keys) in state.inputs() {
+        Effect::new(move |seen: Option<()>| {
+            input.track();
+            if seen.is_some()
+                && state
+                    .errors
+                    .with_untracked(|e| keys.iter().any(|k| e.get(k).is_some()))
+            {
+                state
+                    .errors
+                    .update(|e| e.0.retain(|k, _| !keys.contains(&k.as_str())));
+            }
+        });
+    }
+    Effect::new(move || {
+        if state.errors.with(FieldErrors::is_empty)
+            && state
+                .message
+                .with_untracked(|m| m.as_deref() == Some(FIX_FIELDS))
+        {
+            state.message.set(None);
         }
     });
     // Each step starts at the top of the page.

@@ -88,7 +88,7 @@ fn ScriptRow(choice: ScriptChoice, state: WizardState) -> impl IntoView {
                     <button type="button" class="button button-small" aria-label=up_label
                         disabled=move || index.get() == 0 on:click=move |_| shift(true)>"Move up"</button>
                     <button type="button" class="button button-small" aria-label=down_label
-                        disabled=move || index.get() + 1 >= count() on:click=move |_| shift(false)>"Move down"</button>
+                        disabled=move || { index.get() + 1 >= count() } on:click=move |_| shift(false)>"Move down"</button>
                 </div>
             </div>
             {(!choice.script.description.is_empty()).then(|| view! { <p class="muted">{choice.script.description.clone()}</p> })}

@@ -256,6 +256,33 @@ impl WizardState {
         self.files.set(t.files.clone());
     }
 
+    /// Each Configure input with the error keys that editing it makes stale.
+    pub fn inputs(&self) -> Vec<(RwSignal<String>, &'static [&'static str])> {
+        vec![
+            (self.node_id, &["node_id", "vmid"]),
+            (self.hostname, &["hostname"]),
+            (self.vmid, &["vmid"]),
+            (self.cores, &["cores"]),
+            (self.memory_mib, &["memory_mib"]),
+            (self.swap_mib, &["swap_mib"]),
+            (self.disk_gib, &["disk_gib"]),
+            (self.storage, &["storage"]),
+            (self.os_template, &["os_template"]),
+            (self.bridge, &["bridge"]),
+            (self.ipv4_mode, &["ipv4_cidr", "gateway"]),
+            (self.ipv4_cidr, &["ipv4_cidr", "gateway"]),
+            (self.gateway, &["gateway"]),
+            (self.nameserver, &["nameserver"]),
+            (
+                self.root_password,
+                &["root_password", "root_password_confirm"],
+            ),
+            (self.root_password_confirm, &["root_password_confirm"]),
+            (self.ssh_public_key, &["ssh_public_key"]),
+            (self.tags, &["tags"]),
+        ]
+    }
+
     /// The ticked packages in order, each (name, manager) once, with the key of its row.
     pub fn selected_packages(&self) -> Vec<(u64, Package)> {
         self.packages.with(|list| {
