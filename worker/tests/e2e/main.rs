@@ -289,7 +289,7 @@ async fn create_through_wizard(
         .unwrap();
     wait_for(client, "[data-testid=wizard-templates]").await;
     if shots {
-        screenshot(client, "e2e-wizard-1-template.png").await;
+        shot_from_top(client, "e2e-wizard-1-template.png").await;
     }
     // Picking a template moves on to Configure.
     click_button(client, &format!("Use {template}")).await;
@@ -330,7 +330,7 @@ async fn create_through_wizard(
     fill(client, "#root_password", ROOT_PASSWORD).await;
     fill(client, "#root_password_confirm", ROOT_PASSWORD).await;
     if shots {
-        screenshot(client, "e2e-wizard-2-configure.png").await;
+        shot_from_top(client, "e2e-wizard-2-configure.png").await;
     }
     next(client, "3.").await;
     if back_and_forth {
@@ -349,11 +349,11 @@ async fn create_through_wizard(
         next(client, "3.").await;
     }
     if shots {
-        screenshot(client, "e2e-wizard-3-packages.png").await;
+        shot_from_top(client, "e2e-wizard-3-packages.png").await;
     }
     next(client, "4.").await;
     if shots {
-        screenshot(client, "e2e-wizard-4-scripts.png").await;
+        shot_from_top(client, "e2e-wizard-4-scripts.png").await;
     }
     next(client, "5.").await;
     wait_for_text(client, "main", hostname).await;
@@ -363,7 +363,7 @@ async fn create_through_wizard(
         "the review masks the password"
     );
     if shots {
-        screenshot(client, "e2e-wizard-5-review.png").await;
+        shot_from_top(client, "e2e-wizard-5-review.png").await;
     }
     wait_for(client, "#wizard-deploy")
         .await
@@ -381,6 +381,15 @@ async fn create_through_wizard(
         .trim_start_matches("/containers/")
         .trim_end_matches("/progress");
     ContainerId(id.parse().unwrap())
+}
+
+/// A screenshot of the page from its top.
+async fn shot_from_top(client: &Client, name: &str) {
+    client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .unwrap();
+    screenshot(client, name).await;
 }
 
 /// Clicks Next and waits for the step whose heading starts with `heading`.
