@@ -304,16 +304,13 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
     let error = text_of(&client, "#hostname-error").await;
     assert!(!error.is_empty());
     assert!(!text_of(&client, "#root_password-error").await.is_empty());
-    assert_eq!(
-        find(&client, "#hostname")
-            .await
-            .attr("aria-describedby")
-            .await
-            .unwrap()
-            .unwrap_or_default()
-            .contains("hostname-error"),
-        true
-    );
+    let described_by = find(&client, "#hostname")
+        .await
+        .attr("aria-describedby")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(described_by.contains("hostname-error"), "{described_by}");
     on_step(&client, "Configure").await;
     client
         .execute(
