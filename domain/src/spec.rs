@@ -507,6 +507,44 @@ mod tests {
     }
 
     #[test]
+    fn other_key_types_and_extra_cidrs() {
+        for key in [
+            "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBBnV1VeQHXZsPBUZjogrj/RdpgCaVggOHvOUYf7NISHDMWwQy4q4LAHM4BffbT60K2Qk3FiFYBFzIdsFujxCeCI= me@nas",
+            "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDKmvoSu5GuS+SZmsXHNIFxYcFkju9URSuemDgyREGuYfrE8OtcVjPxKnM+a5b6wa1dUJEa9Rm/vFCMn4BdkkFJhiHANWbrpEJveWe4KFasBbEA45/swKnHQG4DzDOHJZ6JFArEgkg/WEVq6WO5VbX447dbXvJ+W4rmPpEAaWQcgQ== me@old",
+        ] {
+            assert!(ssh_public_key(key).is_ok(), "{key}");
+        }
+        // An ECDSA blob labelled RSA.
+        assert!(
+            ssh_public_key("ssh-rsa AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBBnV1VeQ")
+                .is_err()
+        );
+        // Point-to-point /31 and single-host /32 have no network or broadcast address to refuse.
+        assert!(ipv4_cidr("10.0.0.0/31").is_ok());
+        assert!(ipv4_cidr("10.0.0.7/32").is_ok());
+        assert_eq!(
+            ipv4_cidr(" 10.0.0.7 /24"),
+            Ok((Ipv4Addr::new(10, 0, 0, 7), 24))
+        );
+    }
+
+    #[test]
+    fn passwords_count_characters_not_bytes() {
+        assert!(root_password("äöüß€").is_ok());
+        assert!(root_password("äöü€").is_err());
+        assert!(root_password("pass\tword").is_err());
+    }
+
+    #[test]
+    fn tags_are_normalised_and_deduplicated() {
+        let spec = ContainerSpec {
+            tags: vec!["Web".into(), "web".into(), " home ".into()],
+            ..good()
+        };
+        assert_eq!(spec.validated().unwrap().tags, ["web", "home"]);
+    }
+
+    #[test]
     fn passwords() {
         assert!(root_password("abcd").is_err());
         assert!(root_password("abcde").is_ok());
