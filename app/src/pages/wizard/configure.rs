@@ -81,7 +81,7 @@ pub fn ConfigureStep(
 
     view! {
         <section class="card wizard-panel" aria-labelledby="step-heading">
-            <h2 id="step-heading">"2. Configure the container"</h2>
+            <h2 id="step-heading" tabindex="-1">"2. Configure the container"</h2>
             <NodeStatus state nodes lists />
             <fieldset class="wizard-group">
                 <legend>"Node and name"</legend>
@@ -205,7 +205,7 @@ fn NodeStatus(
             Some(Some(Ok(_))) => ().into_any(),
             Some(Some(Err(e))) => view! {
                 <div class="banner banner-error" role="alert" data-testid="node-unreachable">
-                    <p>{e.to_string()}</p>
+                    <p>{e.field_errors().get("node_id").map_or_else(|| e.to_string(), str::to_owned)}</p>
                     <button type="button" class="button" on:click=move |_| lists.refetch()>"Ask the node again"</button>
                 </div>
             }

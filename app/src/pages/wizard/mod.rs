@@ -84,11 +84,14 @@ pub fn WizardPage() -> impl IntoView {
             state.message.set(None);
         }
     });
-    // Each step starts at the top of the page.
-    Effect::new(move || {
+    // Each step starts at the top of the page, its heading focused for screen readers.
+    Effect::new(move |seen: Option<()>| {
         state.step.track();
         if let Some(window) = web_sys::window() {
             window.scroll_to_with_x_and_y(0.0, 0.0);
+        }
+        if seen.is_some() {
+            focus_step_heading();
         }
     });
 
@@ -211,6 +214,16 @@ pub fn WizardPage() -> impl IntoView {
                 </Show>
             </div>
         </div>
+    }
+}
+
+fn focus_step_heading() {
+    use wasm_bindgen::JsCast;
+    if let Some(heading) = document()
+        .get_element_by_id("step-heading")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = heading.focus();
     }
 }
 

@@ -31,7 +31,7 @@ pub fn PackagesStep(state: WizardState) -> impl IntoView {
 
     view! {
         <section class="card wizard-panel" aria-labelledby="step-heading">
-            <h2 id="step-heading">"3. Packages"</h2>
+            <h2 id="step-heading" tabindex="-1">"3. Packages"</h2>
             <p class="muted" data-testid="package-count">
                 {move || format!("{} selected. Untick what you do not want installed.", count())}
             </p>

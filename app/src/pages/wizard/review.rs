@@ -66,6 +66,7 @@ pub fn ReviewStep(state: WizardState, nodes: Signal<Vec<NodeSummary>>) -> impl I
             .collect(),
     );
     let scripts = spec.scripts.clone();
+    let files = or_none(spec.files.iter().map(|f| f.target_path()).collect());
     let edit = move |step: Step, what: &'static str| {
         view! {
             <button type="button" class="button button-small" aria-label=format!("Edit {what}") on:click=move |_| state.go(step)>
@@ -79,7 +80,7 @@ pub fn ReviewStep(state: WizardState, nodes: Signal<Vec<NodeSummary>>) -> impl I
 
     view! {
         <section class="card wizard-panel" aria-labelledby="step-heading">
-            <h2 id="step-heading">"5. Review and deploy"</h2>
+            <h2 id="step-heading" tabindex="-1">"5. Review and deploy"</h2>
             <p class="muted">"Check everything once more. Deploy creates the container on the node and sets it up; you can follow every step."</p>
             <div class="wizard-review">
                 <section aria-labelledby="review-template">
@@ -122,6 +123,7 @@ pub fn ReviewStep(state: WizardState, nodes: Signal<Vec<NodeSummary>>) -> impl I
                             </ol>
                         }.into_any()
                     }}
+                    <p class="muted" data-testid="review-files">{format!("Files written: {files}")}</p>
                 </section>
             </div>
         </section>

@@ -13,7 +13,7 @@ pub fn ScriptsStep(state: WizardState) -> impl IntoView {
     let files = move || state.files.with(Vec::len);
     view! {
         <section class="card wizard-panel" aria-labelledby="step-heading">
-            <h2 id="step-heading">"4. Setup scripts"</h2>
+            <h2 id="step-heading" tabindex="-1">"4. Setup scripts"</h2>
             <p class="muted" data-testid="script-count">
                 {move || format!(
                     "{} of {} scripts will run, top to bottom, after the packages are installed.",

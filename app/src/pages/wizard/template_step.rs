@@ -33,7 +33,7 @@ pub fn TemplateStep(state: WizardState) -> impl IntoView {
 
     view! {
         <section class="card wizard-panel" aria-labelledby="step-heading">
-            <h2 id="step-heading">"1. Choose a template"</h2>
+            <h2 id="step-heading" tabindex="-1">"1. Choose a template"</h2>
             <p class="muted">"A template sets the resources, packages and setup scripts of the next steps. You can change all of them."</p>
             <Show when=move || error().is_some()>
                 <p class="field-error" id="template-error" role="alert">{move || error().unwrap_or_default()}</p>
