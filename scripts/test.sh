@@ -2,6 +2,7 @@
 # Runs every test: the quality gates, then unit, integration and browser tests against real
 # PostgreSQL, Redis, OpenSSH and headless Chromium, all started here on loopback ports and
 # removed afterwards. Installs what is missing first; a second run reuses it.
+# Arguments go to `cargo nextest run`, e.g. `scripts/test.sh -E 'binary(e2e)'` for one suite.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
@@ -62,4 +63,4 @@ DATABASE_URL="postgres://infrahaus:infrahaus@127.0.0.1:$PG_PORT/$TEST_DATABASE_T
 for _ in $(seq 50); do curl -fsS "$TEST_WEBDRIVER_URL/status" >/dev/null 2>&1 && break; sleep 0.1; done
 
 say "running the tests"
-cargo nextest run --workspace --exclude frontend --no-fail-fast --test-threads 4
+cargo nextest run --workspace --exclude frontend --no-fail-fast --test-threads 4 "$@"
