@@ -73,6 +73,7 @@ async fn a_user_creates_containers_through_the_whole_product() {
     wait_for(&client, "[data-testid=complete-panel]").await;
     wait_for_text(&client, "[data-testid=services]", "nginx").await;
     wait_for_text(&client, "[data-testid=services]", "80").await;
+    wait_for_text(&client, "h1", "web-static is ready").await;
     wait_for_text(&client, "[data-testid=credentials]", "web-admin-password").await;
     screenshot(&client, "e2e-progress-ready.png").await;
     // Revealing shows exactly what the script wrote in the container.
@@ -126,6 +127,7 @@ async fn a_user_creates_containers_through_the_whole_product() {
     wait_for(&client, "[data-testid=failed-panel]").await;
     wait_for_text(&client, "[data-testid=failure-message]", "10-flaky.sh").await;
     wait_for_text(&client, "[data-testid=failure-message]", "exit code 3").await;
+    wait_for_text(&client, "h1", "Creating flaky failed").await;
     screenshot(&client, "e2e-progress-failed.png").await;
     click_button(&client, "Retry creation").await;
     wait_for(&client, "[data-testid=complete-panel]").await;

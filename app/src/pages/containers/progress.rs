@@ -61,7 +61,11 @@ fn ProgressView(id: ContainerId) -> impl IntoView {
 
     view! {
         <div class="page-head">
-            <h1>{move || format!("Creating {}", hostname())}</h1>
+            <h1>{move || match progress.status.get() {
+                StreamStatus::Complete => format!("{} is ready", hostname()),
+                StreamStatus::Failed => format!("Creating {} failed", hostname()),
+                _ => format!("Creating {}", hostname()),
+            }}</h1>
             <a href=container_href.clone()>"Container page"</a>
         </div>
         <section class="card progress-card" aria-labelledby="progress-heading">
