@@ -45,13 +45,29 @@ impl Env {
         command
             .env("DATABASE_URL", &self.database_url)
             .env("REDIS_URL", &self.redis_url)
-            .env(
-                "INFRAHAUS_SECRET_KEY_FILE",
-                self.work_dir.join("secret.key"),
-            )
+            .env("INFRAHAUS_SECRET_KEY_FILE", self.secret_key_file())
             .env("RUST_LOG", "warn")
             .kill_on_drop(true);
         command
+    }
+}
+
+impl Env {
+    /// The worker binary on its own queue namespace, with its deploy key in the work folder.
+    pub fn worker_command(&self, queue_namespace: &str) -> Command {
+        let mut command = self.command("worker");
+        command
+            .env("INFRAHAUS_WORKER_DEPLOY_KEY_FILE", self.deploy_key_file())
+            .env("INFRAHAUS_QUEUE_NAMESPACE", queue_namespace);
+        command
+    }
+
+    pub fn deploy_key_file(&self) -> PathBuf {
+        self.work_dir.join("deploy_ed25519")
+    }
+
+    pub fn secret_key_file(&self) -> PathBuf {
+        self.work_dir.join("secret.key")
     }
 }
 

@@ -88,6 +88,13 @@ impl Report {
             .all(|row| matches!(row.verdict, Verdict::Met | Verdict::Info))
     }
 
+    /// True when a section could not be measured.
+    pub fn has_failures(&self) -> bool {
+        self.rows
+            .iter()
+            .any(|row| matches!(row.verdict, Verdict::NotMeasured(_)))
+    }
+
     /// The table as Markdown, so it can be pasted into a README or an issue as it is.
     pub fn to_markdown(&self) -> String {
         let header = ["figure", "parameters", "result", "target", "verdict"];
