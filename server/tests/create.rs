@@ -368,6 +368,30 @@ async fn deploying_twice_with_the_same_request_key_creates_one_container() {
 }
 
 #[tokio::test]
+async fn two_deploys_of_one_vmid_at_once_create_one_container() {
+    let s = Setup::start().await;
+    let (a, b) = (s.form(185), s.form(185));
+    let (first, second) = tokio::join!(s.create(&a), s.create(&b));
+    let mut codes = [first.0, second.0];
+    codes.sort();
+    assert_eq!(codes[0], 200, "{} / {}", first.1, second.1);
+    assert_ne!(codes[1], 200, "{} / {}", first.1, second.1);
+    let refused = if first.0 == 200 { &second.1 } else { &first.1 };
+    assert!(refused["Invalid"]["vmid"].is_string(), "{refused}");
+    assert_eq!(s.rows().await.len(), 1);
+    assert_eq!(s.queued_jobs().await.len(), 1);
+
+    let (_, body) = s
+        .call(
+            "/api/resources/vmid",
+            json!({"node_id": s.node, "vmid": 99}),
+        )
+        .await;
+    assert!(body["Invalid"]["vmid"].is_string(), "{body}");
+    s.sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn with_redis_down_deploy_fails_clearly_and_leaves_no_row() {
     let s = Setup::start().await;
     let redis = PrivateRedis::start();
