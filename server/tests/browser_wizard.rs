@@ -165,6 +165,19 @@ async fn log_in(client: &Client, app: &TestApp, user: &str) {
     .await;
 }
 
+/// How many pixels the page scrolls sideways (0 when it fits the window).
+async fn sideways_overflow(client: &Client) -> i64 {
+    client
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap()
+}
+
 /// The labels of the rows of a list, in order.
 async fn row_texts(client: &Client, css: &str) -> Vec<String> {
     let mut texts = Vec::new();
@@ -458,6 +471,15 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
     click(&client, "#wizard-next").await;
     on_step(&client, "Review").await;
 
+    // The review fits a phone too.
+    client.set_window_size(390, 844).await.unwrap();
+    eventually("the review fits a phone's width", || async {
+        sideways_overflow(&client).await <= 0
+    })
+    .await;
+    screenshot(&client, "wizard-phone-review.png").await;
+    client.set_window_size(1280, 1100).await.unwrap();
+
     // Deploy lands on the progress page of the stored container.
     click(&client, "#wizard-deploy").await;
     eventually("the progress page", || async {
@@ -544,15 +566,7 @@ async fn on_a_phone_the_configure_step_fits_and_an_unreachable_node_is_explained
     );
     assert_eq!(value_of(&client, "#cores").await, "1");
     assert_eq!(value_of(&client, "#memory_mib").await, "512");
-    let overflow = client
-        .execute(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_i64()
-        .unwrap();
+    let overflow = sideways_overflow(&client).await;
     assert!(overflow <= 0, "the page scrolls sideways by {overflow}px");
     screenshot(&client, "wizard-phone-configure.png").await;
     client.close().await.unwrap();
