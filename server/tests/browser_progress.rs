@@ -9,111 +9,26 @@ use backend::events::{EventSink, SinkConfig};
 use backend::models::event::EventRow;
 use backend::models::{ContainerRow, CredentialRow, NewContainer, NewNode, NodeRow, ServiceRow};
 use common::TestApp;
+use common::browser::{sideways_overflow, submit_login, text_of};
 use domain::container::{Credential, Lifecycle, Phase, ServiceInfo};
 use domain::event::{EventKind, LogStream, ProgressEvent, ScriptProgress};
 use domain::spec::ContainerSpec;
 use domain::{ContainerId, NodeId};
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use fantoccini::{Client, Locator};
 use std::time::Duration;
+use testkit::browser::{
+    click_link, click_xpath, log_sequence_numbers, open, screenshot, wait_for, wait_for_path,
+    wait_until,
+};
 
 const PASSWORD: &str = "correct horse battery";
 const DB_PASSWORD: &str = "pg-Secret-7731";
 
-async fn browser(width: u32, height: u32) -> Client {
-    // Two rustls providers are linked (ring and aws-lc-rs); pick one for the WebDriver client.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let args = [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-    ];
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({ "args": args, "binary": "/usr/bin/chromium" }),
-    );
-    let client = ClientBuilder::rustls()
-        .expect("rustls")
-        .capabilities(caps)
-        .connect(&testkit::webdriver_url())
-        .await
-        .expect("connect to ChromeDriver");
-    client.set_window_size(width, height).await.unwrap();
-    client
-}
-
 /// Opens `path`, which sends the visitor to the login page, logs in, and waits for `path`.
 async fn log_in_to(client: &Client, app: &TestApp, user: &str, path: &str) {
     client.goto(&format!("{}{path}", app.url)).await.unwrap();
-    let username = wait_for(client, "#username").await;
-    username.send_keys(user).await.unwrap();
-    let password = client.find(Locator::Css("#password")).await.unwrap();
-    password.send_keys(PASSWORD).await.unwrap();
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_until(
-        client,
-        "the page after login",
-        &format!("return location.pathname === {path:?};"),
-    )
-    .await;
-}
-
-async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-}
-
-/// Polls a script returning a boolean until it returns true; panics after 30 s.
-async fn wait_until(client: &Client, what: &str, script: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if client.execute(script, vec![]).await.unwrap() == json!(true) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn text(client: &Client, css: &str) -> String {
-    wait_for(client, css).await.text().await.unwrap()
-}
-
-async fn click(client: &Client, xpath: &str) {
-    client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::XPath(xpath))
-        .await
-        .unwrap_or_else(|e| panic!("no {xpath}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
-
-async fn screenshot(client: &Client, name: &str) {
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(testkit::output_dir().join(name), png).unwrap();
+    submit_login(client, user, PASSWORD).await;
+    wait_for_path(client, path).await;
 }
 
 /// Waits until the log viewer holds `count` lines.
@@ -127,51 +42,6 @@ async fn wait_for_lines(client: &Client, count: i64) {
         ),
     )
     .await;
-}
-
-/// Scrolls the log viewer from top to bottom, waiting at each stop until the rows for that
-/// position are rendered, and returns every `data-seq` seen in document order per stop, plus
-/// the number of stops whose rows were not consecutive (a gap or a double inside one view).
-async fn scroll_through_log(client: &Client) -> (Vec<i64>, usize) {
-    let script = r#"
-        const done = arguments[arguments.length - 1];
-        const vp = document.querySelector('[data-testid=log-viewport]');
-        const win = vp.querySelector('.log-window');
-        const frame = () => new Promise(r => requestAnimationFrame(() => r()));
-        const settle = async (top) => {
-            // The window starts 20 rows above the first visible one (see log_view.rs).
-            const first = Math.max(0, Math.floor(vp.scrollTop / 20) - 20);
-            for (let i = 0; i < 600; i++) {
-                const rows = [...win.querySelectorAll('.log-line')];
-                if (win.style.transform === `translateY(${first * 20}px)` && rows.length > 0) return;
-                await frame();
-            }
-        };
-        (async () => {
-            const seen = new Set();
-            let broken = 0;
-            vp.scrollTop = 0;
-            vp.dispatchEvent(new Event('scroll'));
-            for (;;) {
-                await settle();
-                const seqs = [...win.querySelectorAll('.log-line')].map(e => Number(e.dataset.seq));
-                for (let i = 1; i < seqs.length; i++) if (seqs[i] !== seqs[i - 1] + 1) { broken++; break; }
-                seqs.forEach(s => seen.add(s));
-                if (vp.scrollTop + vp.clientHeight >= vp.scrollHeight - 1) break;
-                vp.scrollTop += vp.clientHeight;
-                vp.dispatchEvent(new Event('scroll'));
-            }
-            done({ seen: [...seen].sort((a, b) => a - b), broken });
-        })();
-    "#;
-    let out = client.execute_async(script, vec![]).await.unwrap();
-    let seen = out["seen"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap())
-        .collect();
-    (seen, out["broken"].as_u64().unwrap() as usize)
 }
 
 async fn node(app: &TestApp) -> NodeId {
@@ -353,7 +223,7 @@ async fn the_progress_page_follows_a_creation_to_ready_across_a_reload() {
     let node = node(&app).await;
     let id = container(&app, node, "web-1", Lifecycle::Creating).await;
     let page = format!("/containers/{id}/progress");
-    let client = browser(1280, 900).await;
+    let client = open(1280, 900).await;
     log_in_to(&client, &app, &user, &page).await;
     wait_until(
         &client,
@@ -383,7 +253,7 @@ async fn the_progress_page_follows_a_creation_to_ready_across_a_reload() {
     assert!(state("create").await.contains("step-done"));
     assert!(state("deploy").await.contains("step-running"));
     assert!(state("sync").await.contains("step-waiting"));
-    assert_eq!(text(&client, "[data-testid=percent]").await, "40%");
+    assert_eq!(text_of(&client, "[data-testid=percent]").await, "40%");
     assert_eq!(
         client
             .find(Locator::Css("#creation-progress"))
@@ -421,16 +291,16 @@ async fn the_progress_page_follows_a_creation_to_ready_across_a_reload() {
     wait_for_lines(&client, total).await;
     wait_for(&client, "[data-testid=complete-panel]").await;
     assert_eq!(
-        text(&client, "[data-testid=stream-status]").await,
+        text_of(&client, "[data-testid=stream-status]").await,
         "Complete"
     );
     for phase in ["create", "start", "deploy", "sync", "finalize"] {
         assert!(state(phase).await.contains("step-done"), "{phase}");
     }
-    assert_eq!(text(&client, "[data-testid=percent]").await, "100%");
+    assert_eq!(text_of(&client, "[data-testid=percent]").await, "100%");
 
     // Every event once, in order, none missing after the reload.
-    let (seen, broken) = scroll_through_log(&client).await;
+    let (seen, broken) = log_sequence_numbers(&client).await;
     assert_eq!(seen, (1..=total).collect::<Vec<_>>());
     assert_eq!(broken, 0, "a view of the log had a gap or a double");
     let last_seq = client
@@ -443,7 +313,7 @@ async fn the_progress_page_follows_a_creation_to_ready_across_a_reload() {
     assert_eq!(last_seq, Some(total.to_string()));
 
     // Services, and the credential hidden until shown.
-    let services = text(&client, "[data-testid=services]").await;
+    let services = text_of(&client, "[data-testid=services]").await;
     assert!(
         services.contains("postgresql") && services.contains("5432/tcp"),
         "{services}"
@@ -456,13 +326,13 @@ async fn the_progress_page_follows_a_creation_to_ready_across_a_reload() {
         link.attr("href").await.unwrap().as_deref(),
         Some("http://192.168.1.50:80/")
     );
-    let value = text(
+    let value = text_of(
         &client,
         "[data-credential=postgres-password] [data-testid=credential-value]",
     )
     .await;
     assert!(!value.contains(DB_PASSWORD));
-    click(
+    click_xpath(
         &client,
         "//li[@data-credential='postgres-password']//button[text()='Show']",
     )
@@ -475,7 +345,7 @@ async fn the_progress_page_follows_a_creation_to_ready_across_a_reload() {
         ),
     )
     .await;
-    click(
+    click_xpath(
         &client,
         "//li[@data-credential='postgres-password']//button[text()='Copy']",
     )
@@ -486,20 +356,15 @@ async fn the_progress_page_follows_a_creation_to_ready_across_a_reload() {
         "return !!document.querySelector('[data-credential=postgres-password] [role=status]')?.textContent;",
     )
     .await;
-    let copied = text(&client, "[data-credential=postgres-password] [role=status]").await;
+    let copied = text_of(&client, "[data-credential=postgres-password] [role=status]").await;
     assert_eq!(copied, "Copied.");
     screenshot(&client, "progress-complete-1280.png").await;
 
     // The container's page is linked.
-    click(&client, "//a[text()=\"Open the container's page\"]").await;
-    wait_until(
-        &client,
-        "the container page",
-        &format!("return location.pathname === '/containers/{id}';"),
-    )
-    .await;
+    click_xpath(&client, "//a[text()=\"Open the container's page\"]").await;
+    wait_for_path(&client, &format!("/containers/{id}")).await;
     assert!(
-        text(&client, "[data-testid=config]")
+        text_of(&client, "[data-testid=config]")
             .await
             .contains("local-lvm")
     );
@@ -530,11 +395,11 @@ async fn a_failed_creation_shows_its_error_and_retry_carries_on() {
         .unwrap();
     }
 
-    let client = browser(390, 844).await;
+    let client = open(390, 844).await;
     log_in_to(&client, &app, &user, &format!("/containers/{id}/progress")).await;
     wait_for(&client, "[data-testid=failed-panel]").await;
     assert_eq!(
-        text(&client, "[data-testid=failure-message]").await,
+        text_of(&client, "[data-testid=failure-message]").await,
         "Could not connect to the container over SSH."
     );
     let deploy = client
@@ -549,20 +414,14 @@ async fn a_failed_creation_shows_its_error_and_retry_carries_on() {
             .unwrap()
             .contains("step-failed")
     );
-    let overflow = client
-        .execute(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let overflow = sideways_overflow(&client).await;
     assert!(
-        overflow.as_i64().unwrap() <= 0,
+        overflow <= 0,
         "the page scrolls sideways on a phone by {overflow}px"
     );
     screenshot(&client, "progress-failed-phone.png").await;
 
-    click(&client, "//button[text()='Retry creation']").await;
+    click_xpath(&client, "//button[text()='Retry creation']").await;
     // The retry is recorded after the error, and the page goes live again.
     let retried = stored_events(&app, id).await;
     wait_for_lines(&client, retried).await;
@@ -585,7 +444,7 @@ async fn a_failed_creation_shows_its_error_and_retry_carries_on() {
     wait_for(&client, "[data-testid=complete-panel]").await;
     let total = stored_events(&app, id).await;
     wait_for_lines(&client, total).await;
-    let (seen, broken) = scroll_through_log(&client).await;
+    let (seen, broken) = log_sequence_numbers(&client).await;
     assert_eq!(seen, (1..=total).collect::<Vec<_>>());
     assert_eq!(broken, 0);
     client.close().await.unwrap();
@@ -632,7 +491,7 @@ async fn a_log_of_100000_lines_renders_only_what_is_visible_and_follows_on_reque
             .unwrap();
     }
 
-    let client = browser(1280, 900).await;
+    let client = open(1280, 900).await;
     log_in_to(&client, &app, &user, &format!("/containers/{id}")).await;
     wait_for_lines(&client, lines + 1).await;
     let rendered = client
@@ -658,7 +517,7 @@ async fn a_log_of_100000_lines_renders_only_what_is_visible_and_follows_on_reque
         .await
         .unwrap();
     wait_for(&client, ".log-line[data-seq='500']").await;
-    click(&client, "//button[text()='Follow log']").await;
+    click_xpath(&client, "//button[text()='Follow log']").await;
     wait_for(&client, &format!(".log-line[data-seq='{}']", lines + 1)).await;
     wait_until(
         &client,
@@ -677,9 +536,9 @@ async fn the_container_list_and_dashboard_show_containers_with_their_state() {
     let node = node(&app).await;
     container(&app, node, "web-1", Lifecycle::Ready).await;
     container(&app, node, "db-1", Lifecycle::Error).await;
-    let client = browser(1280, 900).await;
+    let client = open(1280, 900).await;
     log_in_to(&client, &app, &user, "/containers").await;
-    let table = text(&client, "[data-testid=container-table]").await;
+    let table = text_of(&client, "[data-testid=container-table]").await;
     for expected in [
         "web-1",
         "db-1",
@@ -701,13 +560,7 @@ async fn the_container_list_and_dashboard_show_containers_with_their_state() {
     );
     screenshot(&client, "containers-1280.png").await;
 
-    client
-        .find(Locator::LinkText("Dashboard"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_link(&client, "Dashboard").await;
     wait_for(&client, "#recent-heading").await;
     wait_until(
         &client,
@@ -892,7 +745,7 @@ async fn the_real_worker_creates_a_container_the_page_follows_to_ready_across_a_
     let user = app.user(PASSWORD).await;
     let worker = RealWorker::start(&app).await;
     let id = worker.create(&app, &worker_spec(worker.node)).await;
-    let client = browser(1280, 900).await;
+    let client = open(1280, 900).await;
     log_in_to(&client, &app, &user, &format!("/containers/{id}/progress")).await;
 
     // Mid-run: the build script is printing; reload.
@@ -903,7 +756,7 @@ async fn the_real_worker_creates_a_container_the_page_follows_to_ready_across_a_
     )
     .await;
     assert!(
-        text(&client, "[data-testid=script-progress]")
+        text_of(&client, "[data-testid=script-progress]")
             .await
             .starts_with("Script 1 of 2: 10-build.sh")
     );
@@ -921,7 +774,7 @@ async fn the_real_worker_creates_a_container_the_page_follows_to_ready_across_a_
     let total = EventRow::count(&mut conn, id).await.unwrap();
     drop(conn);
     wait_for_lines(&client, total).await;
-    let (seen, broken) = scroll_through_log(&client).await;
+    let (seen, broken) = log_sequence_numbers(&client).await;
     assert_eq!(
         seen,
         (1..=total).collect::<Vec<_>>(),
@@ -938,7 +791,7 @@ async fn the_real_worker_creates_a_container_the_page_follows_to_ready_across_a_
     .await;
 
     // Reveal and copy the credential the script left.
-    click(
+    click_xpath(
         &client,
         "//li[@data-credential='admin-password']//button[text()='Show']",
     )
@@ -951,7 +804,7 @@ async fn the_real_worker_creates_a_container_the_page_follows_to_ready_across_a_
         ),
     )
     .await;
-    click(
+    click_xpath(
         &client,
         "//li[@data-credential='admin-password']//button[text()='Copy']",
     )
@@ -963,7 +816,7 @@ async fn the_real_worker_creates_a_container_the_page_follows_to_ready_across_a_
     )
     .await;
     assert_eq!(
-        text(&client, "[data-credential=admin-password] [role=status]").await,
+        text_of(&client, "[data-credential=admin-password] [role=status]").await,
         "Copied."
     );
     // Paste it into a text box, as the user would.

@@ -5,25 +5,13 @@
 mod common;
 
 use common::TestApp;
-use common::browser::{
-    browser, click, click_button, log_in, screenshot, sideways_overflow, text_of, texts_of,
-    wait_for, wait_for_text, wait_until,
-};
+use common::browser::{log_in, sideways_overflow, text_of, texts_of};
 use domain::template::{Bucket, Package, PackageManager, Template};
-use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-
-/// Replaces the text of the input matching `css` by typing, as a person would (select all,
-/// then type or delete), so the page sees input events.
-async fn fill(client: &Client, css: &str, text: &str) {
-    let input = wait_for(client, css).await;
-    input.send_keys(&(Key::Control + "a")).await.unwrap();
-    if text.is_empty() {
-        input.send_keys(&Key::Backspace.to_string()).await.unwrap();
-    } else {
-        input.send_keys(text).await.unwrap();
-    }
-}
+use testkit::browser::{
+    click, click_button, click_link, open, poll_until, screenshot, type_over, wait_for,
+    wait_for_shown_text, wait_for_xpath,
+};
 
 async fn card_names(client: &Client) -> Vec<String> {
     texts_of(client, "[data-testid=template-card] h2").await
@@ -31,7 +19,7 @@ async fn card_names(client: &Client) -> Vec<String> {
 
 /// Waits until the list shows exactly `names`.
 async fn wait_for_cards(client: &Client, names: &[&str]) {
-    let shown = wait_until(|| async { card_names(client).await == names }).await;
+    let shown = poll_until(|| async { card_names(client).await == names }).await;
     assert!(
         shown,
         "the list shows {:?}, not {names:?}",
@@ -70,21 +58,21 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
         .await
         .unwrap();
     }
-    let client = browser(1280, 900).await;
+    let client = open(1280, 900).await;
     log_in(&client, &app, &user, "correct horse battery").await;
 
     client
         .goto(&format!("{}/templates/new", app.url))
         .await
         .unwrap();
-    wait_for_text(&client, "h1", "New template").await;
-    fill(&client, "#name", "my-web").await;
-    fill(&client, "#tags", "web, demo").await;
-    fill(&client, "#cores", "2").await;
-    fill(&client, "#memory_mib", "1024").await;
+    wait_for_shown_text(&client, "h1", "New template").await;
+    type_over(&client, "#name", "my-web").await;
+    type_over(&client, "#tags", "web, demo").await;
+    type_over(&client, "#cores", "2").await;
+    type_over(&client, "#memory_mib", "1024").await;
 
     click_button(&client, "Add script").await;
-    fill(
+    type_over(
         &client,
         "[data-testid=script-rows] input[id$='-name']",
         "10-nginx.sh",
@@ -98,14 +86,14 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
 
     // A second script, moved before the first and switched off.
     click_button(&client, "Add script").await;
-    fill(
+    type_over(
         &client,
         "[data-testid=script-rows] li:nth-child(2) input[id$='-name']",
         "05-first.sh",
     )
     .await;
     click(&client, "button[aria-label='Move script 2 up']").await;
-    let moved = wait_until(|| async {
+    let moved = poll_until(|| async {
         match client
             .find(Locator::Css(
                 "[data-testid=script-rows] li:nth-child(1) input[id$='-name']",
@@ -125,14 +113,14 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
     .await;
 
     click_button(&client, "Add file").await;
-    fill(
+    type_over(
         &client,
         "[data-testid=file-rows] input[id$='-name']",
         "index.html",
     )
     .await;
     // A relative directory: the error shows next to that input, and nothing is saved.
-    fill(
+    type_over(
         &client,
         "[data-testid=file-rows] input[id$='-target_dir']",
         "var/www/html",
@@ -145,7 +133,7 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
         .unwrap();
 
     click_button(&client, "Add package").await;
-    fill(
+    type_over(
         &client,
         "[data-testid=package-rows] input[id$='-name']",
         "nginx",
@@ -187,7 +175,7 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
         .unwrap();
     screenshot(&client, "template-form-error-1280.png").await;
 
-    fill(
+    type_over(
         &client,
         "[data-testid=file-rows] input[id$='-target_dir']",
         "/var/www/html",
@@ -196,7 +184,7 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
     click_button(&client, "Create template").await;
 
     // The detail page, with its tabs.
-    wait_for_text(&client, "h1", "my-web").await;
+    wait_for_shown_text(&client, "h1", "my-web").await;
     assert!(
         client
             .current_url()
@@ -206,17 +194,17 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
             .starts_with("/templates/")
     );
     click(&client, "#tab-scripts").await;
-    wait_for_text(&client, "#panel-scripts", "10-nginx.sh").await;
+    wait_for_shown_text(&client, "#panel-scripts", "10-nginx.sh").await;
     let scripts = text_of(&client, "#panel-scripts").await;
     let first = scripts.find("05-first.sh").expect("the moved script");
     assert!(first < scripts.find("10-nginx.sh").unwrap(), "{scripts}");
     assert!(scripts.contains("disabled"), "{scripts}");
     click(&client, "#tab-files").await;
-    wait_for_text(&client, "#panel-files", "/var/www/html/index.html").await;
+    wait_for_shown_text(&client, "#panel-files", "/var/www/html/index.html").await;
     click(&client, "#tab-packages").await;
-    wait_for_text(&client, "#panel-packages", "nginx").await;
-    wait_for_text(&client, "#panel-packages", "tools").await;
-    wait_for_text(&client, "#panel-packages", "curl").await;
+    wait_for_shown_text(&client, "#panel-packages", "nginx").await;
+    wait_for_shown_text(&client, "#panel-packages", "tools").await;
+    wait_for_shown_text(&client, "#panel-packages", "curl").await;
     assert_eq!(
         wait_for(&client, "#tab-packages")
             .await
@@ -229,13 +217,7 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
     screenshot(&client, "template-detail-1280.png").await;
 
     // The list: both templates, then search and tag filter.
-    client
-        .find(Locator::LinkText("Templates"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_link(&client, "Templates").await;
     wait_for_cards(&client, &["my-web", "postgres-db"]).await;
     let card = text_of(&client, "[data-testid=template-card]:first-child").await;
     for expected in [
@@ -250,9 +232,9 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
         assert!(card.contains(expected), "{expected} missing from {card:?}");
     }
 
-    fill(&client, "#template-search", "WEB").await;
+    type_over(&client, "#template-search", "WEB").await;
     wait_for_cards(&client, &["my-web"]).await;
-    fill(&client, "#template-search", "").await;
+    type_over(&client, "#template-search", "").await;
     wait_for_cards(&client, &["my-web", "postgres-db"]).await;
 
     wait_for(&client, "#template-tag")
@@ -276,7 +258,7 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
         .unwrap();
     wait_for_cards(&client, &["my-web", "postgres-db"]).await;
     client.set_window_size(390, 844).await.unwrap();
-    let fits = wait_until(|| async { sideways_overflow(&client).await <= 0 }).await;
+    let fits = poll_until(|| async { sideways_overflow(&client).await <= 0 }).await;
     assert!(
         fits,
         "the list scrolls sideways on a phone by {}px",
@@ -302,30 +284,30 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
         .await
         .unwrap()
     };
-    let client = browser(1280, 900).await;
+    let client = open(1280, 900).await;
     log_in(&client, &app, &user, "correct horse battery").await;
 
     // A new bucket with one package.
     client.goto(&format!("{}/buckets", app.url)).await.unwrap();
-    wait_for_text(&client, "main", "No buckets yet.").await;
+    wait_for_shown_text(&client, "main", "No buckets yet.").await;
     click_button(&client, "New bucket").await;
-    fill(&client, "#bucket-name", "tools").await;
+    type_over(&client, "#bucket-name", "tools").await;
     click_button(&client, "Add package").await;
-    fill(
+    type_over(
         &client,
         "[data-testid=bucket-package-rows] input[id$='-name']",
         "curl",
     )
     .await;
     click_button(&client, "Save bucket").await;
-    wait_for_text(&client, "[data-testid=bucket-card]", "apt curl").await;
+    wait_for_shown_text(&client, "[data-testid=bucket-card]", "apt curl").await;
 
     // Renamed, with a second package that is wrong at first.
     click_button(&client, "Edit bucket").await;
-    fill(&client, "#bucket-name", "basics").await;
+    type_over(&client, "#bucket-name", "basics").await;
     click_button(&client, "Add package").await;
     let second = "[data-testid=bucket-package-rows] li:nth-child(2) input[id$='-name']";
-    fill(&client, second, "htop;reboot").await;
+    type_over(&client, second, "htop;reboot").await;
     click_button(&client, "Save bucket").await;
     let input = wait_for(&client, second).await;
     let error_id = format!("{}-error", input.attr("id").await.unwrap().unwrap());
@@ -334,10 +316,10 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
             .await
             .contains("Not a valid apt package name")
     );
-    fill(&client, second, "htop").await;
+    type_over(&client, second, "htop").await;
     click_button(&client, "Save bucket").await;
-    wait_for_text(&client, "[data-testid=bucket-card] h2", "basics").await;
-    wait_for_text(&client, "[data-testid=bucket-card]", "apt curl, apt htop").await;
+    wait_for_shown_text(&client, "[data-testid=bucket-card] h2", "basics").await;
+    wait_for_shown_text(&client, "[data-testid=bucket-card]", "apt curl, apt htop").await;
     screenshot(&client, "buckets-1280.png").await;
 
     // The template includes it and gets one more core.
@@ -345,24 +327,20 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
         .goto(&format!("{}/templates/{template_id}/edit", app.url))
         .await
         .unwrap();
-    wait_for_text(&client, "h1", "Edit template web").await;
-    client
-        .wait()
-        .at_most(common::browser::PATIENCE)
-        .for_element(Locator::XPath("//label[contains(., 'basics')]"))
+    wait_for_shown_text(&client, "h1", "Edit template web").await;
+    wait_for_xpath(&client, "//label[contains(., 'basics')]")
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
-    fill(&client, "#cores", "3").await;
+    type_over(&client, "#cores", "3").await;
     click_button(&client, "Add script").await;
     click_button(&client, "Add file").await;
     click(&client, "button[aria-label='Remove file 1']").await;
-    wait_for_text(&client, "main", "No files yet.").await;
+    wait_for_shown_text(&client, "main", "No files yet.").await;
     // The form with its rows fits a phone.
     client.set_window_size(390, 844).await.unwrap();
-    let fits = wait_until(|| async { sideways_overflow(&client).await <= 0 }).await;
+    let fits = poll_until(|| async { sideways_overflow(&client).await <= 0 }).await;
     assert!(
         fits,
         "the form scrolls sideways on a phone by {}px",
@@ -370,44 +348,37 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
     );
     screenshot(&client, "template-form-phone.png").await;
     client.set_window_size(1280, 900).await.unwrap();
-    fill(
+    type_over(
         &client,
         "[data-testid=script-rows] input[id$='-name']",
         "10-setup.sh",
     )
     .await;
     click_button(&client, "Save template").await;
-    let cores = client
-        .wait()
-        .at_most(common::browser::PATIENCE)
-        .for_element(Locator::XPath(
-            "//dt[text()='CPU cores']/following-sibling::dd[1]",
-        ))
-        .await
-        .unwrap();
+    let cores = wait_for_xpath(&client, "//dt[text()='CPU cores']/following-sibling::dd[1]").await;
     assert_eq!(cores.text().await.unwrap(), "3");
     click(&client, "#tab-packages").await;
-    wait_for_text(&client, "#panel-packages", "basics").await;
-    wait_for_text(&client, "#panel-packages", "htop").await;
+    wait_for_shown_text(&client, "#panel-packages", "basics").await;
+    wait_for_shown_text(&client, "#panel-packages", "htop").await;
     click(&client, "#tab-scripts").await;
-    wait_for_text(&client, "#panel-scripts", "10-setup.sh").await;
+    wait_for_shown_text(&client, "#panel-scripts", "10-setup.sh").await;
     click(&client, "#tab-files").await;
-    wait_for_text(&client, "#panel-files", "writes no files").await;
+    wait_for_shown_text(&client, "#panel-files", "writes no files").await;
 
     // Delete asks first; "Keep template" keeps it.
     click_button(&client, "Delete template").await;
-    wait_for_text(&client, ".page-head", "Delete this template?").await;
+    wait_for_shown_text(&client, ".page-head", "Delete this template?").await;
     click_button(&client, "Keep template").await;
     wait_for(&client, "a[href$='/edit']").await;
     click_button(&client, "Delete template").await;
     click_button(&client, "Yes, delete template").await;
-    wait_for_text(&client, "main", "No templates yet.").await;
+    wait_for_shown_text(&client, "main", "No templates yet.").await;
     assert_eq!(client.current_url().await.unwrap().path(), "/templates");
 
     client.goto(&format!("{}/buckets", app.url)).await.unwrap();
     click_button(&client, "Delete bucket").await;
     click_button(&client, "Yes, delete bucket").await;
-    wait_for_text(&client, "main", "No buckets yet.").await;
+    wait_for_shown_text(&client, "main", "No buckets yet.").await;
     client.close().await.unwrap();
 }
 
@@ -415,16 +386,16 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
 async fn discover_templates_loads_the_shipped_folder_and_says_what_it_did() {
     let app = TestApp::start().await;
     let user = app.user("correct horse battery").await;
-    let client = browser(1280, 900).await;
+    let client = open(1280, 900).await;
     log_in(&client, &app, &user, "correct horse battery").await;
     client
         .goto(&format!("{}/templates", app.url))
         .await
         .unwrap();
-    wait_for_text(&client, "main", "No templates yet.").await;
+    wait_for_shown_text(&client, "main", "No templates yet.").await;
 
     click_button(&client, "Discover templates").await;
-    wait_for_text(
+    wait_for_shown_text(
         &client,
         "[data-testid=discover-result]",
         "3 added, 0 updated, 0 unchanged",
@@ -434,7 +405,7 @@ async fn discover_templates_loads_the_shipped_folder_and_says_what_it_did() {
     screenshot(&client, "templates-discovered-1280.png").await;
 
     click_button(&client, "Discover templates").await;
-    wait_for_text(
+    wait_for_shown_text(
         &client,
         "[data-testid=discover-result]",
         "0 added, 0 updated, 3 unchanged",

@@ -2,8 +2,11 @@
 //! Every wait gives up after [`PATIENCE`] with a message naming what it waited for.
 
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
+use std::cell::RefCell;
+use std::future::Future;
 use std::time::Duration;
 
 /// How long a wait lasts before the test fails.
@@ -39,41 +42,59 @@ pub async fn open(width: u32, height: u32) -> Client {
     client
 }
 
-/// The element matching `css`, once it exists.
-pub async fn wait_for(client: &Client, css: &str) -> Element {
+/// The element `locator` finds, once it exists; `what` names it in the failure.
+async fn wait_for_locator(client: &Client, locator: Locator<'_>, what: &str) -> Element {
     client
         .wait()
         .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
+        .for_element(locator)
         .await
-        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        .unwrap_or_else(|e| panic!("no element {what}: {e}"))
+}
+
+/// The element matching `css`, once it exists.
+pub async fn wait_for(client: &Client, css: &str) -> Element {
+    wait_for_locator(client, Locator::Css(css), css).await
 }
 
 /// The element matching `xpath`, once it exists.
 pub async fn wait_for_xpath(client: &Client, xpath: &str) -> Element {
-    client
-        .wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::XPath(xpath))
-        .await
-        .unwrap_or_else(|e| panic!("no element {xpath}: {e}"))
+    wait_for_locator(client, Locator::XPath(xpath), xpath).await
+}
+
+/// Polls `check` every 100 ms until it holds; whether it did within [`PATIENCE`]. For the checks
+/// a script cannot make; the caller says what failed.
+pub async fn poll_until<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Saves what the page looks like as timed-out.png, for whoever reads the failure, and fails.
+async fn timed_out(client: &Client, message: &str) -> ! {
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(crate::output_dir().join("timed-out.png"), png);
+    }
+    panic!("{message} (page saved as timed-out.png)");
 }
 
 /// Polls `script` (a function body returning a boolean) until it returns true.
 pub async fn wait_until(client: &Client, what: &str, script: &str) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if client.execute(script, vec![]).await.unwrap() == json!(true) {
-            return;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            // What the page looked like, for whoever reads the failure.
-            if let Ok(png) = client.screenshot().await {
-                let _ = std::fs::write(crate::output_dir().join("timed-out.png"), png);
-            }
-            panic!("timed out waiting for {what} (page saved as timed-out.png)");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let held =
+        poll_until(|| async { client.execute(script, vec![]).await.unwrap() == json!(true) }).await;
+    if !held {
+        timed_out(client, &format!("timed out waiting for {what}")).await;
     }
 }
 
@@ -83,6 +104,49 @@ pub async fn wait_for_text(client: &Client, css: &str, text: &str) {
         "return [...document.querySelectorAll({css:?})].some(e => e.textContent.includes({text:?}));"
     );
     wait_until(client, &format!("{text:?} in {css}"), &script).await;
+}
+
+/// Waits until the first element matching `css` shows `text` as WebDriver reads it: the rendered
+/// text, so an element that is hidden shows nothing. Stricter than [`wait_for_text`], which
+/// reads the `textContent` of every match.
+pub async fn wait_for_shown_text(client: &Client, css: &str, text: &str) {
+    let last = RefCell::new(String::new());
+    let last_ref = &last;
+    let shown = poll_until(|| async move {
+        let now = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let found = now.contains(text);
+        *last_ref.borrow_mut() = now;
+        found
+    })
+    .await;
+    if !shown {
+        let last = last.into_inner();
+        timed_out(
+            client,
+            &format!("{css} never showed {text:?} (last: {last:?})"),
+        )
+        .await;
+    }
+}
+
+/// Clicks the element matching `css`, once it exists.
+pub async fn click(client: &Client, css: &str) {
+    wait_for(client, css).await.click().await.unwrap();
+}
+
+/// Clicks the element matching `xpath`, once it exists.
+pub async fn click_xpath(client: &Client, xpath: &str) {
+    wait_for_xpath(client, xpath).await.click().await.unwrap();
+}
+
+/// Clicks the link whose text is exactly `text`, once it exists.
+pub async fn click_link(client: &Client, text: &str) {
+    let what = format!("link {text:?}");
+    let link = wait_for_locator(client, Locator::LinkText(text), &what).await;
+    link.click().await.unwrap();
 }
 
 /// Clicks the button whose visible text is exactly `label`.
@@ -96,6 +160,18 @@ pub async fn fill(client: &Client, css: &str, value: &str) {
     let input = wait_for(client, css).await;
     input.clear().await.unwrap();
     input.send_keys(value).await.unwrap();
+}
+
+/// Replaces the text of the input `css` by typing, as a person would (select all, then type or
+/// delete), so the page sees only key and input events (unlike [`fill`], which clears it first).
+pub async fn type_over(client: &Client, css: &str, text: &str) {
+    let input = wait_for(client, css).await;
+    input.send_keys(&(Key::Control + "a")).await.unwrap();
+    if text.is_empty() {
+        input.send_keys(&Key::Backspace.to_string()).await.unwrap();
+    } else {
+        input.send_keys(text).await.unwrap();
+    }
 }
 
 /// Chooses the option with `value` in the select `css` and tells the page it changed.
