@@ -464,6 +464,12 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
     assert_eq!(value_of(&client, "#ipv4_cidr").await, "192.168.100.50/24");
     assert_eq!(value_of(&client, "#root_password").await, ROOT_PASSWORD);
     assert_eq!(value_of(&client, "#vmid").await, vmid);
+    // The stepper jumps forward only past a valid step.
+    fill(&client, "#hostname", "bad_host").await;
+    click(&client, "li[data-step=Review] button").await;
+    assert!(!text_of(&client, "#hostname-error").await.is_empty());
+    on_step(&client, "Configure").await;
+    fill(&client, "#hostname", "web-1").await;
     click(&client, "#wizard-next").await;
     on_step(&client, "Packages").await;
     click(&client, "#wizard-next").await;

@@ -29,7 +29,8 @@ use state::{Step, WizardState};
 use stepper::WizardStepper;
 use template_step::TemplateStep;
 
-const FIX_FIELDS: &str = "Please correct the marked fields.";
+/// The banner shown while fields are marked.
+pub(crate) const FIX_FIELDS: &str = "Please correct the marked fields.";
 
 #[component]
 pub fn WizardPage() -> impl IntoView {

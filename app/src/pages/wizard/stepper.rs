@@ -36,7 +36,7 @@ pub fn WizardStepper(state: WizardState) -> impl IntoView {
                         type="button"
                         class="wizard-step-button"
                         disabled=move || !reachable()
-                        on:click=move |_| state.go(step)
+                        on:click=move |_| jump(state, step)
                     >
                         <span class="wizard-step-number" aria-hidden="true">
                             {move || if done() && !current() { "✓".to_owned() } else { step.number().to_string() }}
@@ -53,4 +53,19 @@ pub fn WizardStepper(state: WizardState) -> impl IntoView {
             <ol class="wizard-steps">{items}</ol>
         </nav>
     }
+}
+
+/// Goes to a step already reached; going forward checks the current step first, as Next does.
+fn jump(state: WizardState, step: Step) {
+    let current = state.step.get_untracked();
+    if step > current {
+        let found = state.check(current);
+        if !found.is_empty() {
+            state.errors.set(found);
+            state.message.set(Some(super::FIX_FIELDS.into()));
+            return;
+        }
+    }
+    state.errors.set(Default::default());
+    state.go(step);
 }
