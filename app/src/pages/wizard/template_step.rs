@@ -29,7 +29,13 @@ pub fn TemplateStep(state: WizardState) -> impl IntoView {
             load.dispatch(id);
         }
     };
-    let error = move || state.errors.with(|e| e.get("template").map(str::to_owned));
+    let error = move || {
+        state.errors.with(|e| {
+            e.get("template")
+                .or_else(|| e.get("template_id"))
+                .map(str::to_owned)
+        })
+    };
 
     view! {
         <section class="card wizard-panel" aria-labelledby="step-heading">
