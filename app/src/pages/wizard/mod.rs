@@ -54,7 +54,8 @@ pub fn WizardPage() -> impl IntoView {
             state.node_id.set(only.id.to_string());
         }
     });
-    // Again after a template is picked, since its defaults replace storage, bridge and OS.
+    // The node's lists fill the VMID, storage, bridge and OS template when they arrive, and
+    // again after a template is picked, since its defaults replace storage, bridge and OS.
     Effect::new(move || {
         state.origin.track();
         if let Some(Some(Ok(found))) = lists.get() {
