@@ -327,7 +327,7 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
     on_step(&client, "Configure").await;
     client
         .execute(
-            "document.getElementById('hostname').scrollIntoView({block: 'start'});",
+            "window.scrollTo(0, document.getElementById('hostname').getBoundingClientRect().top + window.scrollY - 160);",
             vec![],
         )
         .await
