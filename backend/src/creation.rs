@@ -4,7 +4,8 @@
 //!
 //! The row is committed before the job is queued, so a worker that picks the job up at once
 //! always finds the row. When queueing fails the row is deleted again before the error is
-//! returned.
+//! returned; a process that dies between the two leaves a `creating` row without a job, which
+//! [`requeue_stalled`] (run by every worker) queues again.
 
 use crate::models::{ContainerRow, NewContainer};
 use crate::queue::{Job, Queue, QueueError};
@@ -121,4 +122,33 @@ pub async fn store_and_enqueue(
         return Err(e.into());
     }
     Ok(Stored::Created(id))
+}
+
+/// Queues a job again for every container left `creating` without one: the create call commits
+/// the row before it queues the job, so a server that dies in between leaves such a row, and so
+/// would a queue that lost its data. Only rows unchanged for `quiet_for` are considered (a create
+/// call in progress is left alone); a container whose job is still open is skipped by the queue's
+/// own one-job-per-container rule, so running this often never doubles a job. Returns the
+/// containers that got a new job.
+pub async fn requeue_stalled(
+    conn: &mut AsyncPgConnection,
+    queue: &Queue,
+    quiet_for: std::time::Duration,
+) -> Result<Vec<ContainerId>, CreateError> {
+    let cutoff = chrono::Utc::now()
+        - chrono::Duration::from_std(quiet_for).unwrap_or(chrono::Duration::zero());
+    let stalled: Vec<ContainerId> = containers::table
+        .filter(containers::lifecycle.eq(Lifecycle::Creating))
+        .filter(containers::updated_at.lt(cutoff))
+        .select(containers::id)
+        .load(conn)
+        .await?;
+    let mut requeued = Vec::new();
+    for container_id in stalled {
+        if queue.enqueue(&Job { container_id }).await? == crate::queue::Enqueued::Added {
+            tracing::warn!(container.id = %container_id, "container was creating without a job: queued it again");
+            requeued.push(container_id);
+        }
+    }
+    Ok(requeued)
 }

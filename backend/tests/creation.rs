@@ -136,3 +136,41 @@ async fn a_vmid_is_free_again_once_its_container_is_no_longer_creating() {
     let again = f.store(f.container(300), uuid::Uuid::new_v4()).await;
     assert!(matches!(again, Ok(Stored::Created(_))), "{again:?}");
 }
+
+#[tokio::test]
+async fn a_container_left_creating_without_a_job_is_queued_again_once() {
+    use backend::creation::requeue_stalled;
+    use std::time::Duration;
+    let f = fixture().await;
+    let mut conn = f.db.get().await.unwrap();
+    // A row stored by a create call that died before it queued the job.
+    let orphan = ContainerRow::insert(&mut conn, &f.container(200))
+        .await
+        .unwrap()
+        .id;
+    let mut ready = f.container(201);
+    ready.lifecycle = Lifecycle::Ready;
+    ContainerRow::insert(&mut conn, &ready).await.unwrap();
+    // A create call in progress (just stored) is left alone.
+    assert!(
+        requeue_stalled(&mut conn, &f.queue, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(f.jobs().await, 0);
+
+    let requeued = requeue_stalled(&mut conn, &f.queue, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(requeued, vec![orphan]);
+    assert_eq!(f.jobs().await, 1);
+    // Its job is open now: running the sweep again adds nothing.
+    assert!(
+        requeue_stalled(&mut conn, &f.queue, Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(f.jobs().await, 1);
+}

@@ -35,6 +35,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         redis.clone(),
         QueueKeys::namespaced(&config.queue_namespace),
     );
+    let (db_for_sweep, queue_for_sweep) = (db.clone(), queue.clone());
     let reader = Reader::new(queue, dedicated);
     let settings = PipelineSettings {
         container_ssh_port: config.container_ssh_port,
@@ -44,9 +45,45 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     let runner = RunnerConfig::new(config.concurrency)
         .with_reclaim_idle(config.reclaim_idle)
         .with_shutdown_deadline(config.shutdown_deadline);
+    let sweeper = tokio::spawn(requeue_stalled_containers(
+        db_for_sweep,
+        queue_for_sweep,
+        shutdown.clone(),
+    ));
     let report = Runner::new(reader, pipeline, runner).run(shutdown).await;
+    sweeper.abort();
     tracing::info!(?report, "stopped");
     Ok(report)
+}
+
+/// How often the worker looks for containers left `creating` without a job.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long such a row must have been untouched (a create call in progress is not stalled).
+const STALLED_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Queues a job again for containers left `creating` without one (see
+/// `backend::creation::requeue_stalled`), at start and then every [`SWEEP_EVERY`].
+async fn requeue_stalled_containers(
+    db: backend::db::DbPool,
+    queue: Queue,
+    shutdown: CancellationToken,
+) {
+    loop {
+        match db.get().await {
+            Ok(mut conn) => {
+                if let Err(e) =
+                    backend::creation::requeue_stalled(&mut conn, &queue, STALLED_AFTER).await
+                {
+                    tracing::warn!(error = %e, "could not look for stalled containers");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not look for stalled containers"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(SWEEP_EVERY) => {}
+        }
+    }
 }
 
 /// Reads the deploy key, creating it (0600) on first start.
