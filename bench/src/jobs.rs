@@ -1,6 +1,7 @@
 //! No-op jobs per second: the worker crate's [`Runner`] with a handler that does nothing,
 //! draining a queue filled beforehand.
 
+use crate::procs::cpu_time;
 use crate::report::{Report, Verdict};
 use anyhow::bail;
 use backend::queue::{Enqueued, Job, Queue, QueueKeys, Reader};
@@ -58,6 +59,8 @@ pub async fn run(
         handler,
         RunnerConfig::new(concurrency).with_shutdown_deadline(Duration::from_secs(60)),
     );
+    let redis_cpu_before = redis_cpu(&redis).await?;
+    let own_cpu_before = cpu_time(std::process::id())?;
     let started = Instant::now();
     let running = tokio::spawn(runner.run(all_handled.clone()));
     let limit = tokio::time::sleep(Duration::from_secs(600));
@@ -71,6 +74,8 @@ pub async fn run(
     // Stopping waits for the running jobs' acks.
     let outcome = running.await?;
     let elapsed = started.elapsed();
+    let redis_cpu = redis_cpu(&redis).await? - redis_cpu_before;
+    let own_cpu = cpu_time(std::process::id())?.saturating_sub(own_cpu_before);
     let left: i64 = redis.xlen(queue.keys().stream.as_str()).await?;
     let _: i64 = redis.del(queue.keys().stream.as_str()).await?;
     if outcome.done != jobs as u64 || left != 0 {
@@ -85,9 +90,26 @@ pub async fn run(
         format!(
             "{jobs} jobs queued beforehand, drained by the worker crate's Runner (concurrency {concurrency}) with a no-op handler, in the bench process; every job read, run and acked"
         ),
-        format!("{rate:.0} jobs/s ({:.2} s)", elapsed.as_secs_f64()),
+        format!(
+            "{rate:.0} jobs/s ({:.2} s; CPU per job: Redis {:.0} µs, runner {:.0} µs)",
+            elapsed.as_secs_f64(),
+            redis_cpu * 1e6 / jobs as f64,
+            own_cpu.as_secs_f64() * 1e6 / jobs as f64
+        ),
         ">= 35000 jobs/s",
         Verdict::of(rate >= 35_000.0),
     );
     Ok(())
+}
+
+/// Seconds of CPU the Redis server has used (`INFO cpu`).
+async fn redis_cpu(redis: &backend::redis::RedisClient) -> anyhow::Result<f64> {
+    let info: String = redis.info(Some(fred::types::InfoKind::Cpu)).await?;
+    let field = |name: &str| -> f64 {
+        info.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    Ok(field("used_cpu_user") + field("used_cpu_sys"))
 }

@@ -3,7 +3,7 @@
 //! the replay a reconnecting stream gets.
 
 use crate::fixtures;
-use crate::procs::{Env, Proc, connections_to, free_port, wait_healthy};
+use crate::procs::{Env, Proc, connections_to, cpu_time, free_port, wait_healthy};
 use crate::report::{Report, Samples, Verdict, mb_from_kib, ms};
 use crate::sse::SseStream;
 use anyhow::{Context, bail};
@@ -257,11 +257,13 @@ async fn latency(report: &mut Report, target: &mut Target, count: usize) -> anyh
 
     let channel = backend::events::channel(container);
     let mut samples = Vec::new();
+    let mut server_cpu = Duration::ZERO;
     for seq in 1..=warmup + rounds {
         let event = fixtures::log_event(seq, format!("bench line {seq}"));
         let batch = [event];
         // Stored first, as the worker's sink does, so a stream that resyncs finds it.
         fixtures::store(&target.db, container, &batch).await?;
+        let cpu_before = cpu_time(target.server.pid()?)?;
         let published = Instant::now();
         let receivers: i64 = target
             .redis
@@ -282,6 +284,9 @@ async fn latency(report: &mut Report, target: &mut Target, count: usize) -> anyh
                 samples.push(at - published);
             }
         }
+        if seq > warmup {
+            server_cpu += cpu_time(target.server.pid()?)?.saturating_sub(cpu_before);
+        }
     }
     for reader in readers {
         reader.abort();
@@ -299,7 +304,12 @@ async fn latency(report: &mut Report, target: &mut Target, count: usize) -> anyh
             "{count} open stream(s) on one container, {rounds} events published one at a time (PUBLISH as the worker's sink does), {} frames timed in the client",
             samples.len()
         ),
-        format!("p50 {} / p99 {}", ms(samples.percentile(50.0)), ms(p99)),
+        format!(
+            "p50 {} / p99 {} (server CPU {:.1} µs per frame)",
+            ms(samples.percentile(50.0)),
+            ms(p99),
+            server_cpu.as_secs_f64() * 1e6 / samples.len().max(1) as f64
+        ),
         "p99 <= 10 ms",
         Verdict::of(p99 <= Duration::from_millis(10)),
     );
@@ -327,7 +337,9 @@ async fn replay(
     let path = progress_path(container);
     let warmup = 2;
     let mut samples = Vec::with_capacity(runs);
+    let mut server_cpu = Duration::ZERO;
     for run in 0..warmup + runs {
+        let cpu_before = cpu_time(target.server.pid()?)?;
         let started = Instant::now();
         let mut stream = SseStream::open(target.addr, &path, &target.cookie, Some(0)).await?;
         for expected in 1..=events {
@@ -339,6 +351,7 @@ async fn replay(
         }
         if run >= warmup {
             samples.push(started.elapsed());
+            server_cpu += cpu_time(target.server.pid()?)?.saturating_sub(cpu_before);
         }
     }
     target.server.check_running()?;
@@ -350,7 +363,12 @@ async fn replay(
             "{events} stored events, reconnect with Last-Event-ID: 0, {} reconnects, connect to last frame received",
             samples.len()
         ),
-        format!("p50 {} / max {}", ms(p50), ms(samples.max())),
+        format!(
+            "p50 {} / max {} (server CPU {} per replay)",
+            ms(p50),
+            ms(samples.max()),
+            ms(server_cpu / u32::try_from(samples.len()).unwrap_or(1).max(1))
+        ),
         "<= 50 ms",
         Verdict::of(p50 <= Duration::from_millis(50)),
     );
