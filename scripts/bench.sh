@@ -24,6 +24,12 @@ BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 WORK="$(mktemp -d /tmp/infrahaus-bench.XXXXXX)"
 chmod 755 "$WORK"
 cleanup() {
+  local status=$?
+  if [ "$status" != 0 ] && [ -d "$WORK/bench" ]; then
+    mkdir -p "$ROOT/test-output/bench-logs"
+    cp "$WORK"/bench/*.log "$ROOT/test-output/bench-logs/" 2>/dev/null || true
+    say "the processes' logs are in test-output/bench-logs/"
+  fi
   stop_redis "$WORK/redis"
   stop_postgres "$WORK/postgres"
   rm -rf "$WORK"
