@@ -8,7 +8,8 @@
 //! ```
 //! Every event has the name `progress`, whatever its kind (`step`, `log`, `complete`, `error`
 //! are in the JSON, a [`ProgressEvent`]): an SSE event named `error` would be confused with
-//! EventSource's own `error` event. A `: keep-alive` comment goes out every 15 s.
+//! EventSource's own `error` event. A `: keep-alive` comment goes out every 15 s. Events that
+//! are ready together (a page of the replay, a published batch) go out in one write.
 //!
 //! # Order
 //! The stream subscribes to live events first, then replays the stored events after its cursor
@@ -29,8 +30,8 @@
 
 use app::error::AppError;
 use app::ssr::ServerContext;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use backend::db::DbPool;
@@ -44,7 +45,11 @@ use http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::fmt::Write as _;
 use std::time::Duration;
+
+/// How long a stream may be silent before a keep-alive comment goes out.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Stored events read per query.
 const PAGE: i64 = 500;
@@ -146,23 +151,29 @@ async fn lifecycle(ctx: &ServerContext, container_id: ContainerId) -> Result<Lif
     }
 }
 
-/// The SSE response sending `feed`'s events.
+/// The SSE response sending `feed`'s events: each write carries every event ready at that moment.
 fn event_stream(feed: Feed) -> Response {
-    let events = futures::stream::unfold(feed, |mut feed| async move {
-        let event = feed.next().await?;
-        Some((Ok::<_, Infallible>(sse_event(&event)), feed))
+    let frames = futures::stream::unfold(feed, |mut feed| async move {
+        let mut text = String::new();
+        match feed.next().await {
+            Next::KeepAlive => text.push_str(": keep-alive\n\n"),
+            Next::End => return None,
+            Next::Event(event) => {
+                write_frame(&mut text, &event);
+                while let Some(event) = feed.pop_ready() {
+                    write_frame(&mut text, &event);
+                }
+            }
+        }
+        Some((Ok::<_, Infallible>(Bytes::from(text)), feed))
     });
-    let sse = Sse::new(events).keep_alive(
-        KeepAlive::new()
-            .interval(Duration::from_secs(15))
-            .text("keep-alive"),
-    );
     (
         [
+            (header::CONTENT_TYPE, "text/event-stream"),
             (header::CACHE_CONTROL, "no-cache, no-transform"),
             (header::HeaderName::from_static("x-accel-buffering"), "no"),
         ],
-        sse,
+        Body::from_stream(frames),
     )
         .into_response()
 }
@@ -186,12 +197,22 @@ fn cursor(headers: &HeaderMap, query: &ProgressQuery) -> Result<i64, Refusal> {
     }
 }
 
-fn sse_event(event: &ProgressEvent) -> Event {
+/// Appends one event in SSE form: `id`, `event`, one `data` line (JSON has no raw newline).
+fn write_frame(text: &mut String, event: &ProgressEvent) {
     let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
-    Event::default()
-        .id(event.seq.to_string())
-        .event(EVENT_NAME)
-        .data(data)
+    let _ = write!(
+        text,
+        "id: {}\nevent: {EVENT_NAME}\ndata: {data}\n\n",
+        event.seq
+    );
+}
+
+/// What a stream sends next.
+enum Next {
+    Event(ProgressEvent),
+    /// A comment, so proxies and browsers keep a silent stream open.
+    KeepAlive,
+    End,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,27 +238,41 @@ struct Feed {
 }
 
 impl Feed {
-    /// The next event to send, or `None` when the stream ends.
-    async fn next(&mut self) -> Option<ProgressEvent> {
+    /// The next event already read, if any, without waiting.
+    fn pop_ready(&mut self) -> Option<ProgressEvent> {
+        let event = self.queue.pop_front()?;
+        self.last_sent = event.seq;
+        self.last_was_terminal = event.is_terminal();
+        if self.last_was_terminal && self.mode == Mode::Live {
+            self.mode = Mode::Done;
+            self.queue.clear();
+        }
+        Some(event)
+    }
+
+    /// The next event to send, a keep-alive after [`KEEP_ALIVE`] of silence, or the end.
+    async fn next(&mut self) -> Next {
         loop {
-            if let Some(event) = self.queue.pop_front() {
-                self.last_sent = event.seq;
-                self.last_was_terminal = event.is_terminal();
-                if self.last_was_terminal && self.mode == Mode::Live {
-                    self.mode = Mode::Done;
-                    self.queue.clear();
-                }
-                return Some(event);
+            if let Some(event) = self.pop_ready() {
+                return Next::Event(event);
             }
             match self.mode {
-                Mode::Done => return None,
+                Mode::Done => return Next::End,
                 Mode::CatchUp => {
                     if self.catch_up().await.is_err() {
                         // The client reconnects with Last-Event-ID and resumes.
                         self.mode = Mode::Done;
                     }
                 }
-                Mode::Live => self.listen().await,
+                // Waiting on the subscription is cancel-safe; a database read is never cut short.
+                Mode::Live => {
+                    if tokio::time::timeout(KEEP_ALIVE, self.listen())
+                        .await
+                        .is_err()
+                    {
+                        return Next::KeepAlive;
+                    }
+                }
             }
         }
     }
