@@ -11,7 +11,8 @@
 //! # One job per container
 //! A container's id is its job id. [`Queue::enqueue`] runs one Lua script that adds the entry only
 //! if the marker key names no entry still in the stream, then points the marker at the new entry;
-//! [`Queue::ack`] acks, deletes the entry and the marker in one script. So a container has at most
+//! [`Queue::ack`] acks, deletes the entry and the marker in one script ([`Queue::ack_many`] does the
+//! same for several entries in one call). So a container has at most
 //! one open job (waiting, running, or failed and waiting to be reclaimed); once acked it may be
 //! queued again. Because the marker is checked against the stream, a marker left behind (entry
 //! trimmed) never blocks a later enqueue, and no expiry is needed. The scripts touch keys in
@@ -22,7 +23,12 @@
 //! `XREADGROUP` holds its connection until it returns, so [`Reader`] owns one more, dedicated
 //! client and lets one read at a time run on it (a mutex): a worker process has the shared
 //! connection and the reader's, whatever the number of consumers, and the read in flight takes a
-//! new job at once.
+//! new job at once. One read takes up to as many new jobs as the caller asks for
+//! ([`Reader::next_batch`]).
+//!
+//! # Scripts
+//! The Lua scripts run with `EVALSHA`: each is loaded (`SCRIPT LOAD`) the first time it is
+//! needed and again when Redis answers `NOSCRIPT` (restarted, or `SCRIPT FLUSH`).
 //!
 //! # Retries
 //! A job that fails is not acked; after `min_idle` another [`Queue::reclaim`] takes it over, which
@@ -40,13 +46,16 @@ use domain::ContainerId;
 use fred::error::{Error as RedisError, ErrorKind};
 use fred::prelude::*;
 use fred::types::{ClusterHash, CustomCommand, Value};
-use scripts::{ACK, ENQUEUE, RECLAIM, TOUCH};
+use scripts::{ACK_MANY, ENQUEUE, RECLAIM, TOUCH};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Deliveries after which a job is given up, unless [`Queue::with_max_deliveries`] says otherwise.
 pub const MAX_DELIVERIES: u64 = 5;
+
+/// Most entries [`Queue::ack_many`] acks in one script call (longer lists take several calls).
+const ACK_BATCH: usize = 512;
 
 /// Approximate cap on the stream's length (open jobs only: acked entries are deleted).
 pub const MAX_STREAM_LEN: u64 = 100_000;
@@ -187,7 +196,7 @@ impl Queue {
         let marker = self.keys.marker(job.container_id);
         let reply = self
             .eval(
-                ENQUEUE,
+                &ENQUEUE_SCRIPT,
                 &[&self.keys.stream, &marker],
                 vec![MAX_STREAM_LEN.to_string(), payload],
             )
@@ -205,15 +214,40 @@ impl Queue {
     /// Marks a job done: acks and deletes its entry and frees its container for a new job.
     /// Returns false when the entry was no longer pending (already acked).
     pub async fn ack(&self, delivery: &Delivery) -> Result<bool, QueueError> {
-        let marker = self.keys.marker(delivery.job.container_id);
-        let acked = self
-            .eval(
-                ACK,
-                &[&self.keys.stream, &marker],
-                vec![self.keys.group.clone(), delivery.entry_id.clone()],
-            )
-            .await?;
-        Ok(acked.as_i64() == Some(1))
+        let acked = self.ack_many(std::slice::from_ref(delivery)).await?;
+        Ok(acked.first().copied().unwrap_or(false))
+    }
+
+    /// [`Queue::ack`] for several jobs in one script call (per [`ACK_BATCH`] entries), each with
+    /// the same effect as its own ack. Returns, in order, whether each entry was still pending.
+    pub async fn ack_many(&self, deliveries: &[Delivery]) -> Result<Vec<bool>, QueueError> {
+        let mut acked = Vec::with_capacity(deliveries.len());
+        for chunk in deliveries.chunks(ACK_BATCH) {
+            let markers: Vec<String> = chunk
+                .iter()
+                .map(|d| self.keys.marker(d.job.container_id))
+                .collect();
+            let mut keys: Vec<&str> = Vec::with_capacity(1 + chunk.len());
+            keys.push(&self.keys.stream);
+            keys.extend(markers.iter().map(String::as_str));
+            let mut args = Vec::with_capacity(1 + chunk.len());
+            args.push(self.keys.group.clone());
+            args.extend(chunk.iter().map(|d| d.entry_id.clone()));
+            let reply = self.eval(&ACK_MANY_SCRIPT, &keys, args).await?;
+            let counts = match reply {
+                Value::Array(counts) => counts,
+                other => return Err(QueueError::Reply(format!("ack answered {other:?}"))),
+            };
+            if counts.len() != chunk.len() {
+                return Err(QueueError::Reply(format!(
+                    "ack answered {} counts for {} entries",
+                    counts.len(),
+                    chunk.len()
+                )));
+            }
+            acked.extend(counts.iter().map(|c| c.as_i64() == Some(1)));
+        }
+        Ok(acked)
     }
 
     /// Takes over at most `max` jobs that other consumers have held for at least `min_idle`
@@ -234,7 +268,7 @@ impl Queue {
             }
             let reply = self
                 .eval(
-                    RECLAIM,
+                    &RECLAIM_SCRIPT,
                     &[&self.keys.stream],
                     vec![
                         self.keys.group.clone(),
@@ -275,7 +309,7 @@ impl Queue {
     pub async fn touch(&self, delivery: &Delivery) -> Result<bool, QueueError> {
         let held = self
             .eval(
-                TOUCH,
+                &TOUCH_SCRIPT,
                 &[&self.keys.stream],
                 vec![
                     self.keys.group.clone(),
@@ -315,21 +349,68 @@ impl Queue {
         }
     }
 
+    /// Runs `script` with EVALSHA, loading it first if this process has not yet, and again
+    /// when Redis no longer has it.
     async fn eval(
         &self,
-        script: &str,
+        script: &Script,
         keys: &[&str],
         args: Vec<String>,
     ) -> Result<Value, QueueError> {
         let mut argv: Vec<Value> = Vec::with_capacity(2 + keys.len() + args.len());
-        argv.push(script.into());
+        argv.push(Value::Null); // the sha, set below
         argv.push(Value::Integer(keys.len() as i64));
         argv.extend(keys.iter().map(|k| Value::from(*k)));
         argv.extend(args.into_iter().map(Value::from));
-        let eval = CustomCommand::new_static("EVAL", ClusterHash::Offset(2), false);
-        Ok(self.redis.custom(eval, argv).await?)
+        let sha = match script.sha.get() {
+            Some(sha) => sha.clone(),
+            None => self.load(script).await?,
+        };
+        argv[0] = sha.into();
+        let evalsha = CustomCommand::new_static("EVALSHA", ClusterHash::Offset(2), false);
+        match self.redis.custom(evalsha.clone(), argv.clone()).await {
+            Err(e) if e.details().starts_with("NOSCRIPT") => {
+                argv[0] = self.load(script).await?.into();
+                Ok(self.redis.custom(evalsha, argv).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// `SCRIPT LOAD`s `script` and remembers its sha.
+    async fn load(&self, script: &Script) -> Result<String, QueueError> {
+        let load = CustomCommand::new_static("SCRIPT", ClusterHash::Random, false);
+        let sha = self
+            .redis
+            .custom::<Value, _>(load, vec!["LOAD", script.text])
+            .await?
+            .as_string()
+            .ok_or_else(|| QueueError::Reply("SCRIPT LOAD gave no sha".into()))?;
+        // Same text, same sha: a concurrent load that won the race stored the same value.
+        let _ = script.sha.set(sha.clone());
+        Ok(sha)
     }
 }
+
+/// A Lua script and its sha once loaded (the sha depends on the text only).
+struct Script {
+    text: &'static str,
+    sha: OnceLock<String>,
+}
+
+impl Script {
+    const fn new(text: &'static str) -> Self {
+        Script {
+            text,
+            sha: OnceLock::new(),
+        }
+    }
+}
+
+static ENQUEUE_SCRIPT: Script = Script::new(ENQUEUE);
+static ACK_MANY_SCRIPT: Script = Script::new(ACK_MANY);
+static RECLAIM_SCRIPT: Script = Script::new(RECLAIM);
+static TOUCH_SCRIPT: Script = Script::new(TOUCH);
 
 #[cfg(test)]
 mod tests {

@@ -93,6 +93,117 @@ async fn enqueue_consume_ack_and_one_open_job_per_container() {
 }
 
 #[tokio::test]
+async fn a_batched_read_takes_several_jobs_and_a_batched_ack_frees_their_containers() {
+    let redis = client().await;
+    let queue = queue(&redis).await;
+    let reader = Reader::new(queue.clone(), client().await);
+    let jobs: Vec<Job> = (0..5).map(|_| job()).collect();
+    for job in &jobs {
+        assert_eq!(queue.enqueue(job).await.unwrap(), Enqueued::Added);
+    }
+
+    let first = reader
+        .next_batch("c1", Duration::from_secs(2), 3)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 3, "at most max: {first:?}");
+    let rest = reader
+        .next_batch("c1", Duration::from_secs(2), 10)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 2, "what is left: {rest:?}");
+    let read: Vec<Job> = first.iter().chain(&rest).map(|d| d.job.clone()).collect();
+    assert_eq!(read, jobs, "in queue order, each once");
+    assert!(
+        first
+            .iter()
+            .chain(&rest)
+            .all(|d| (d.deliveries, d.consumer.as_str()) == (1, "c1"))
+    );
+    assert!(
+        reader
+            .next_batch("c1", Duration::from_millis(50), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for job in &jobs {
+        assert_eq!(queue.enqueue(job).await.unwrap(), Enqueued::AlreadyQueued);
+    }
+
+    // One call for the first three and one already acked: each entry keeps its own result.
+    assert!(queue.ack(&rest[0]).await.unwrap());
+    let mut batch = first.clone();
+    batch.push(rest[0].clone());
+    batch.push(rest[1].clone());
+    assert_eq!(
+        queue.ack_many(&batch).await.unwrap(),
+        vec![true, true, true, false, true]
+    );
+    assert_eq!(
+        stream_len(&queue, &redis).await,
+        0,
+        "acked entries are deleted"
+    );
+    let pending = command(
+        &redis,
+        "XPENDING",
+        vec![&queue.keys().stream, &queue.keys().group],
+    )
+    .await
+    .into_array();
+    assert_eq!(pending.first().and_then(Value::as_i64), Some(0));
+    for job in &jobs {
+        let marker: Option<String> = redis
+            .get(queue.keys().marker(job.container_id))
+            .await
+            .unwrap();
+        assert_eq!(marker, None);
+        assert_eq!(queue.enqueue(job).await.unwrap(), Enqueued::Added);
+    }
+    assert!(queue.ack_many(&[]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_batched_ack_keeps_a_marker_that_names_a_newer_entry() {
+    let redis = client().await;
+    let queue = queue(&redis).await;
+    let reader = Reader::new(queue.clone(), client().await);
+    let (a, b) = (job(), job());
+    queue.enqueue(&a).await.unwrap();
+    queue.enqueue(&b).await.unwrap();
+    let delivered = reader
+        .next_batch("c", Duration::from_secs(2), 2)
+        .await
+        .unwrap();
+    assert_eq!(delivered.len(), 2);
+    // `b`'s marker now names another entry (as after a trimmed entry and a new enqueue).
+    let marker_b = queue.keys().marker(b.container_id);
+    let _: () = redis
+        .set(&marker_b, "9999999999999-0", None, None, false)
+        .await
+        .unwrap();
+    assert_eq!(queue.ack_many(&delivered).await.unwrap(), vec![true, true]);
+    let marker_a: Option<String> = redis
+        .get(queue.keys().marker(a.container_id))
+        .await
+        .unwrap();
+    let marker_b: Option<String> = redis.get(&marker_b).await.unwrap();
+    assert_eq!(marker_a, None);
+    assert_eq!(marker_b.as_deref(), Some("9999999999999-0"));
+}
+
+#[tokio::test]
+async fn scripts_are_loaded_again_after_a_script_flush() {
+    let redis = client().await;
+    let queue = queue(&redis).await;
+    let job = job();
+    assert_eq!(queue.enqueue(&job).await.unwrap(), Enqueued::Added);
+    let _ = command(&redis, "SCRIPT", vec!["FLUSH"]).await;
+    assert_eq!(queue.enqueue(&job).await.unwrap(), Enqueued::AlreadyQueued);
+}
+
+#[tokio::test]
 async fn a_stale_marker_does_not_block_the_container() {
     let redis = client().await;
     let queue = queue(&redis).await;

@@ -1,10 +1,13 @@
 //! [`Runner`]: takes jobs off the queue and runs up to N at once through a [`JobHandler`].
 //!
-//! One loop takes jobs: first jobs other workers left idle for [`RunnerConfig::reclaim_idle`]
-//! (their worker died), then new ones with a blocking read on the [`Reader`]'s own connection.
-//! Each job runs in a task of its own beside a heartbeat that keeps the job from being
-//! reclaimed while it runs. So a process holds two Redis connections (the shared client and the
-//! reader's) whatever the concurrency.
+//! One loop takes jobs, as many as there are free slots at a time: first jobs other workers left
+//! idle for [`RunnerConfig::reclaim_idle`] (their worker died), then new ones with one blocking
+//! read on the [`Reader`]'s own connection. Each job runs in a task of its own beside a heartbeat
+//! that keeps the job from being reclaimed while it runs. Finished jobs are acked by one ack task:
+//! it takes every ack waiting and sends them in one call, so an ack goes out at once when the
+//! worker is idle and acks share calls when it is busy. A job holds its slot until its ack is
+//! answered. So a process holds two Redis connections (the shared client and the reader's)
+//! whatever the concurrency.
 //!
 //! On shutdown the loop stops taking jobs; running jobs see [`StopSignal::requested`] at their
 //! next checkpoint and end with [`JobOutcome::Interrupted`], leaving the job pending for another
@@ -16,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backend::queue::{Delivery, Job, Queue, Reader};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -174,6 +177,12 @@ pub struct RunReport {
     pub aborted: u64,
 }
 
+/// Most acks the ack task sends in one call.
+const ACK_BATCH: usize = 256;
+
+/// A finished job for the ack task, and where to say whether it was acked.
+type AckRequest = (Delivery, oneshot::Sender<Result<bool, String>>);
+
 /// Takes jobs off the queue and runs them with `H`.
 pub struct Runner<H> {
     reader: Arc<Reader>,
@@ -198,6 +207,8 @@ impl<H: JobHandler> Runner<H> {
             tracing::warn!(error = %e, "could not create the consumer group yet");
         }
         let permits = Arc::new(Semaphore::new(self.config.concurrency));
+        let (acks, ack_requests) = mpsc::unbounded_channel();
+        let acker = tokio::spawn(ack_loop(queue.clone(), ack_requests));
         let mut tasks: JoinSet<JobOutcome> = JoinSet::new();
         let mut report = RunReport::default();
         let mut next_reclaim = Instant::now();
@@ -206,22 +217,35 @@ impl<H: JobHandler> Runner<H> {
             while let Some(result) = tasks.try_join_next() {
                 record(&mut report, result);
             }
-            let permit = tokio::select! {
+            let first = tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break,
                 permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             };
-            let Some(delivery) = self.take(&queue, &mut next_reclaim, &shutdown).await else {
-                continue;
-            };
-            tasks.spawn(run_one(
-                self.handler.clone(),
-                queue.clone(),
-                delivery,
-                self.config.heartbeat,
-                StopSignal::new(shutdown.clone()),
-                permit,
-            ));
+            // Let jobs that are finishing hand back their slots, then take every free one.
+            tokio::task::yield_now().await;
+            let mut slots = vec![first];
+            while slots.len() < self.config.concurrency {
+                match permits.clone().try_acquire_owned() {
+                    Ok(permit) => slots.push(permit),
+                    Err(_) => break,
+                }
+            }
+            let deliveries = self
+                .take(&queue, slots.len(), &mut next_reclaim, &shutdown)
+                .await;
+            // At most one delivery per slot; slots left over are handed back when dropped.
+            for (delivery, permit) in deliveries.into_iter().zip(slots) {
+                tasks.spawn(run_one(
+                    self.handler.clone(),
+                    queue.clone(),
+                    acks.clone(),
+                    delivery,
+                    self.config.heartbeat,
+                    StopSignal::new(shutdown.clone()),
+                    permit,
+                ));
+            }
         }
         tracing::info!(
             running = tasks.len(),
@@ -245,23 +269,34 @@ impl<H: JobHandler> Runner<H> {
                 }
             }
         }
+        // Every job task has ended, so only acks of aborted jobs can still be waiting.
+        drop(acks);
+        if tokio::time::timeout(Duration::from_secs(10), acker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("gave up sending the last acks; those jobs will be handed out again");
+        }
         report
     }
 
-    /// The next job: one left idle by a dead worker if the reclaim is due, else a new one.
+    /// The next jobs, at most `max`: ones left idle by dead workers if the reclaim is due, else
+    /// new ones (none when the read timed out or failed).
     async fn take(
         &self,
         queue: &Queue,
+        max: usize,
         next_reclaim: &mut Instant,
         shutdown: &CancellationToken,
-    ) -> Option<Delivery> {
+    ) -> Vec<Delivery> {
         let consumer = self.config.consumer.as_str();
         if Instant::now() >= *next_reclaim {
-            match queue.reclaim(consumer, self.config.reclaim_idle, 1).await {
-                Ok(mut found) if !found.is_empty() => {
-                    let delivery = found.remove(0);
-                    tracing::info!(container.id = %delivery.job.container_id, attempt = delivery.deliveries, "took over a job whose worker stopped");
-                    return Some(delivery);
+            match queue.reclaim(consumer, self.config.reclaim_idle, max).await {
+                Ok(found) if !found.is_empty() => {
+                    for delivery in &found {
+                        tracing::info!(container.id = %delivery.job.container_id, attempt = delivery.deliveries, "took over a job whose worker stopped");
+                    }
+                    return found;
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not look for abandoned jobs"),
@@ -270,16 +305,16 @@ impl<H: JobHandler> Runner<H> {
         }
         let block = self.config.block.min(self.config.reclaim_interval());
         tokio::select! {
-            _ = shutdown.cancelled() => None,
-            next = self.reader.next(consumer, block) => match next {
-                Ok(delivery) => delivery,
+            _ = shutdown.cancelled() => Vec::new(),
+            next = self.reader.next_batch(consumer, block, max) => match next {
+                Ok(deliveries) => deliveries,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read the job queue; trying again");
                     tokio::select! {
                         _ = shutdown.cancelled() => {}
                         () = tokio::time::sleep(Duration::from_secs(1)) => {}
                     }
-                    None
+                    Vec::new()
                 }
             },
         }
@@ -298,10 +333,33 @@ fn record(report: &mut RunReport, result: Result<JobOutcome, tokio::task::JoinEr
     }
 }
 
-/// Runs one job beside its heartbeat, then acks it if it is done.
+/// Sends the acks of finished jobs: waits for one, takes every other one waiting (up to
+/// [`ACK_BATCH`]) and acks them all in one call. Ends when every sender is gone.
+async fn ack_loop(queue: Queue, mut requests: mpsc::UnboundedReceiver<AckRequest>) {
+    let mut batch: Vec<AckRequest> = Vec::with_capacity(ACK_BATCH);
+    while requests.recv_many(&mut batch, ACK_BATCH).await > 0 {
+        let (deliveries, replies): (Vec<Delivery>, Vec<_>) = batch.drain(..).unzip();
+        match queue.ack_many(&deliveries).await {
+            Ok(acked) => {
+                for (reply, acked) in replies.into_iter().zip(acked) {
+                    let _ = reply.send(Ok(acked));
+                }
+            }
+            Err(e) => {
+                let error = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Runs one job beside its heartbeat, then acks it (through the ack task) if it is done.
 async fn run_one<H: JobHandler>(
     handler: Arc<H>,
     queue: Queue,
+    acks: mpsc::UnboundedSender<AckRequest>,
     delivery: Delivery,
     heartbeat_every: Duration,
     stop: StopSignal,
@@ -320,9 +378,15 @@ async fn run_one<H: JobHandler>(
             never = heartbeat(&queue, &delivery, heartbeat_every, &stop) => match never {},
         };
         if outcome == JobOutcome::Done {
-            match queue.ack(&delivery).await {
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "could not ack a finished job; it will be handed out again and skipped"),
+            let (reply, acked) = oneshot::channel();
+            let acked = match acks.send((delivery, reply)) {
+                Ok(()) => acked
+                    .await
+                    .unwrap_or_else(|_| Err("the ack task stopped".into())),
+                Err(_) => Err("the ack task stopped".into()),
+            };
+            if let Err(e) = acked {
+                tracing::warn!(error = %e, "could not ack a finished job; it will be handed out again and skipped");
             }
         } else {
             tracing::info!(?outcome, "job left pending");

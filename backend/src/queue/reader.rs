@@ -10,8 +10,9 @@ use std::time::Duration;
 
 /// Reads new jobs with a blocking `XREADGROUP` on its own dedicated connection. Any number of
 /// consumers (tasks) share one reader: reads take turns, so one is blocked in Redis at a time and
-/// takes a new job as soon as it arrives. A `next` future dropped during its read may leave the
-/// job it was handed pending for that consumer; [`Queue::reclaim`] hands it out again later.
+/// takes new jobs as soon as they arrive; one read may take several ([`Reader::next_batch`]). A
+/// `next`/`next_batch` future dropped during its read may leave the jobs it was handed pending for
+/// that consumer; [`Queue::reclaim`] hands them out again later.
 pub struct Reader {
     queue: Queue,
     client: RedisClient,
@@ -39,21 +40,41 @@ impl Reader {
         consumer: &str,
         block: Duration,
     ) -> Result<Option<Delivery>, QueueError> {
+        Ok(self
+            .next_batch(consumer, block, 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Up to `max` new jobs for `consumer` in one read, waiting up to `block` for the first;
+    /// empty when none came (or only malformed ones, which are dropped). Every job returned is
+    /// pending for `consumer` until acked.
+    pub async fn next_batch(
+        &self,
+        consumer: &str,
+        block: Duration,
+        max: usize,
+    ) -> Result<Vec<Delivery>, QueueError> {
+        let max = max.max(1);
         let _turn = self.turn.lock().await;
-        let reply = match self.read(consumer, block).await {
+        let reply = match self.read(consumer, block, max).await {
             Err(e) if e.details().starts_with("NOGROUP") => {
                 self.queue.ensure_group().await?;
-                self.read(consumer, block).await?
+                self.read(consumer, block, max).await?
             }
             other => other?,
         };
-        let Some((entry_id, payload)) = first_entry(reply) else {
-            return Ok(None);
-        };
-        self.queue.delivery(entry_id, &payload, 1, consumer).await
+        let mut deliveries = Vec::new();
+        for (entry_id, payload) in entries(reply) {
+            if let Some(delivery) = self.queue.delivery(entry_id, &payload, 1, consumer).await? {
+                deliveries.push(delivery);
+            }
+        }
+        Ok(deliveries)
     }
 
-    async fn read(&self, consumer: &str, block: Duration) -> Result<Value, RedisError> {
+    async fn read(&self, consumer: &str, block: Duration, max: usize) -> Result<Value, RedisError> {
         let keys = self.queue.keys();
         let options = Options {
             timeout: Some(block + Duration::from_secs(10)),
@@ -65,7 +86,7 @@ impl Reader {
             .xreadgroup(
                 keys.group.as_str(),
                 consumer,
-                Some(1),
+                Some(u64::try_from(max).unwrap_or(u64::MAX)),
                 Some(block_ms),
                 false,
                 keys.stream.as_str(),
@@ -75,36 +96,42 @@ impl Reader {
     }
 }
 
-/// The id and `job` field of the first entry of an XREADGROUP reply (nil when it timed out).
-fn first_entry(reply: Value) -> Option<(String, String)> {
+/// The id and `job` field of each entry of an XREADGROUP reply (none when it timed out).
+fn entries(reply: Value) -> Vec<(String, String)> {
     // RESP2: [[stream, entries]]; RESP3: {stream: entries}.
     let entries = match reply {
         Value::Array(streams) => streams
             .into_iter()
-            .next()?
-            .into_array()
+            .next()
+            .and_then(|stream| stream.into_array().into_iter().nth(1)),
+        Value::Map(streams) => streams
+            .inner()
             .into_iter()
-            .nth(1)?,
-        Value::Map(streams) => streams.inner().into_iter().next()?.1,
-        _ => return None,
+            .next()
+            .map(|(_, entries)| entries),
+        _ => None,
     };
-    let mut entry = entries
+    let Some(entries) = entries else {
+        return Vec::new();
+    };
+    entries
         .into_array()
         .into_iter()
-        .next()?
-        .into_array()
-        .into_iter();
-    let id = entry.next()?.as_string()?;
-    let mut fields = entry
-        .next()
-        .map(Value::into_array)
-        .unwrap_or_default()
-        .into_iter();
-    let mut payload = String::new();
-    while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
-        if name.as_str().as_deref() == Some("job") {
-            payload = value.as_string().unwrap_or_default();
-        }
-    }
-    Some((id, payload))
+        .filter_map(|entry| {
+            let mut entry = entry.into_array().into_iter();
+            let id = entry.next()?.as_string()?;
+            let mut fields = entry
+                .next()
+                .map(Value::into_array)
+                .unwrap_or_default()
+                .into_iter();
+            let mut payload = String::new();
+            while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
+                if name.as_str().as_deref() == Some("job") {
+                    payload = value.as_string().unwrap_or_default();
+                }
+            }
+            Some((id, payload))
+        })
+        .collect()
 }

@@ -12,15 +12,20 @@ redis.call('SET', KEYS[2], id)
 return {1, id}
 ";
 
-/// Acks and deletes an entry, and its marker if the marker still names it.
-/// KEYS: stream, marker. ARGV: group, entry id. Returns the XACK count.
-pub(super) const ACK: &str = r"
-local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-if redis.call('GET', KEYS[2]) == ARGV[2] then
-  redis.call('DEL', KEYS[2])
+/// For each entry in turn: acks and deletes it, and its marker if the marker still names it.
+/// KEYS: stream, then one marker per entry. ARGV: group, then the entry ids in the markers' order.
+/// Returns each entry's XACK count, in order.
+pub(super) const ACK_MANY: &str = r"
+local out = {}
+for i = 2, #KEYS do
+  local id = ARGV[i]
+  out[#out + 1] = redis.call('XACK', KEYS[1], ARGV[1], id)
+  redis.call('XDEL', KEYS[1], id)
+  if redis.call('GET', KEYS[i]) == id then
+    redis.call('DEL', KEYS[i])
+  end
 end
-return acked
+return out
 ";
 
 /// XAUTOCLAIM, then each claimed entry's delivery count from XPENDING.
