@@ -92,7 +92,7 @@ async fn a_user_creates_containers_through_the_whole_product() {
     .unwrap();
     assert_eq!(shown.trim(), written.trim());
     assert!(!shown.trim().is_empty());
-    assert_eq!(row(&stack, web).await.lifecycle, Lifecycle::Ready);
+    wait_for_lifecycle(&stack, web, Lifecycle::Ready).await;
 
     // 5. The same with DHCP.
     let dhcp = create_through_wizard(
@@ -108,8 +108,8 @@ async fn a_user_creates_containers_through_the_whole_product() {
     wait_for(&client, "[data-testid=complete-panel]").await;
     wait_for_text(&client, "[data-testid=services]", "nginx").await;
     wait_for_text(&client, "[data-testid=credentials]", "web-admin-password").await;
+    wait_for_lifecycle(&stack, dhcp, Lifecycle::Ready).await;
     let dhcp_row = row(&stack, dhcp).await;
-    assert_eq!(dhcp_row.lifecycle, Lifecycle::Ready);
     assert!(dhcp_row.ip_address.is_some(), "the DHCP address was found");
 
     // 6. A script that exits 3: the error names the script and the code; Retry gets it ready;
@@ -131,7 +131,7 @@ async fn a_user_creates_containers_through_the_whole_product() {
     screenshot(&client, "e2e-progress-failed.png").await;
     click_button(&client, "Retry creation").await;
     wait_for(&client, "[data-testid=complete-panel]").await;
-    assert_eq!(row(&stack, flaky).await.lifecycle, Lifecycle::Ready);
+    wait_for_lifecycle(&stack, flaky, Lifecycle::Ready).await;
     client
         .goto(&format!("{}/containers/{flaky}", stack.url))
         .await
@@ -195,7 +195,7 @@ async fn a_user_creates_containers_through_the_whole_product() {
     stack.kill_worker().await;
     stack.start_worker();
     wait_for(&client, "[data-testid=complete-panel]").await;
-    assert_eq!(row(&stack, survivor).await.lifecycle, Lifecycle::Ready);
+    wait_for_lifecycle(&stack, survivor, Lifecycle::Ready).await;
     let pve = stack.pve(NODE_NAME).await;
     let on_node = pve.lxc_list("pve").await.unwrap();
     assert_eq!(on_node.iter().filter(|c| c.vmid == 305).count(), 1);
@@ -423,6 +423,18 @@ async fn find_row(stack: &Stack, id: ContainerId) -> Option<ContainerRow> {
 
 async fn row(stack: &Stack, id: ContainerId) -> ContainerRow {
     find_row(stack, id).await.expect("the container row")
+}
+
+/// Waits until the row reaches `lifecycle`: the worker stores the `complete` event a moment
+/// before it marks the row `ready`.
+async fn wait_for_lifecycle(stack: &Stack, id: ContainerId, lifecycle: Lifecycle) {
+    for _ in 0..100 {
+        if row(stack, id).await.lifecycle == lifecycle {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{id} did not become {lifecycle:?}");
 }
 
 /// The page's log holds every stored event exactly once, in order.
