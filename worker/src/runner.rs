@@ -5,8 +5,8 @@
 //! read on the [`Reader`]'s own connection. Each job runs in a task of its own beside a heartbeat
 //! that keeps the job from being reclaimed while it runs. Finished jobs are acked by one ack task:
 //! it takes every ack waiting and sends them in one call, so an ack goes out at once when the
-//! worker is idle and acks share calls when it is busy. A job holds its slot until its ack is
-//! answered. So a process holds two Redis connections (the shared client and the reader's)
+//! worker is idle and acks share calls when it is busy. A job's slot is freed when its handler
+//! returns, so the next read overlaps with its ack; its task ends when the ack is answered. So a process holds two Redis connections (the shared client and the reader's)
 //! whatever the concurrency.
 //!
 //! On shutdown the loop stops taking jobs; running jobs see [`StopSignal::requested`] at their
@@ -377,6 +377,8 @@ async fn run_one<H: JobHandler>(
             outcome = handler.run(run) => outcome,
             never = heartbeat(&queue, &delivery, heartbeat_every, &stop) => match never {},
         };
+        // The slot is free once the handler is done: the next read overlaps with this ack.
+        drop(permit);
         if outcome == JobOutcome::Done {
             let (reply, acked) = oneshot::channel();
             let acked = match acks.send((delivery, reply)) {
@@ -391,7 +393,6 @@ async fn run_one<H: JobHandler>(
         } else {
             tracing::info!(?outcome, "job left pending");
         }
-        drop(permit);
         outcome
     }
     .instrument(span)
