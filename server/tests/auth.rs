@@ -220,7 +220,7 @@ async fn pages_redirect_to_login_without_a_session() {
 #[tokio::test]
 async fn static_assets_are_served_without_a_session() {
     let app = TestApp::start().await;
-    let asset = std::fs::read_dir(common::site_root())
+    let asset = std::fs::read_dir(testkit::site_root())
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())

@@ -530,7 +530,7 @@ async fn with_queue(app: &TestApp, queue: backend::queue::Queue) -> TestApp {
         queue,
         ..app.ctx.clone()
     };
-    let router = server::router(ctx.clone(), &common::site_root());
+    let router = server::router(ctx.clone(), &testkit::site_root());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(server::serve(listener, router, std::future::pending()));

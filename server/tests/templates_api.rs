@@ -350,7 +350,7 @@ async fn without_a_session_every_template_and_bucket_function_is_refused() {
 async fn with_templates_dir(app: &TestApp, dir: &std::path::Path) -> TestApp {
     let mut ctx = app.ctx.clone();
     ctx.templates_dir = dir.to_owned();
-    let router = server::router(ctx.clone(), &common::site_root());
+    let router = server::router(ctx.clone(), &testkit::site_root());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(server::serve(listener, router, std::future::pending()));

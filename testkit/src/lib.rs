@@ -65,6 +65,20 @@ pub async fn empty_database() -> String {
     create_database(&format!("e_{}", uuid::Uuid::new_v4().simple()), None).await
 }
 
+/// Where the built SPA is: `TEST_SITE_ROOT`, else `dist/` in the workspace (the test command
+/// builds it first).
+pub fn site_root() -> std::path::PathBuf {
+    let root = std::env::var("TEST_SITE_ROOT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+    assert!(
+        root.join("index.html").exists(),
+        "the SPA is not built at {}: run scripts/test.sh (it runs trunk build)",
+        root.display()
+    );
+    root
+}
+
 pub fn redis_url() -> String {
     required_env("TEST_REDIS_URL")
 }

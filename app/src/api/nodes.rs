@@ -20,28 +20,12 @@ pub async fn list_nodes() -> Result<Vec<NodeSummary>, AppError> {
 #[server(endpoint = "nodes/save", input = server_fn::codec::Json)]
 pub async fn save_node(id: Option<NodeId>, form: NodeForm) -> Result<NodeSummary, AppError> {
     use crate::ssr::{ServerContext, current_user};
-    use backend::crypto::Purpose;
     use backend::models::{NewNode, NodeRow, is_unique_violation};
-    use domain::node::TlsTrust;
 
     let user = current_user().await?;
     let ctx = ServerContext::get()?;
     let input = form.validate(id.is_none())?;
-    let new = NewNode {
-        name: input.name,
-        host: input.host,
-        port: i32::from(input.port),
-        ssh_port: i32::from(input.ssh_port),
-        token_id: input.token_id,
-        token_secret_enc: input
-            .token_secret
-            .as_deref()
-            .map(|secret| ctx.secrets.seal_str(Purpose::NodeTokenSecret, secret)),
-        tls_fingerprint: match input.tls {
-            TlsTrust::SystemCa => None,
-            TlsTrust::Fingerprint(fp) => Some(fp),
-        },
-    };
+    let new = NewNode::from_input(input, &ctx.secrets);
     let mut conn = ctx.conn().await?;
     let saved = match id {
         None => NodeRow::insert(&mut conn, &new).await,

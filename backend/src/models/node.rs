@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::NodeId;
-use domain::node::{NodeSummary, TlsTrust};
+use domain::node::{NodeInput, NodeSummary, TlsTrust};
 
 #[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = pve_nodes)]
@@ -50,6 +50,27 @@ pub struct NewNode {
     #[diesel(treat_none_as_null = true)]
     pub tls_fingerprint: Option<String>,
     pub ssh_port: i32,
+}
+
+impl NewNode {
+    /// The columns for a validated node form, the token secret sealed (`None` keeps the stored one).
+    pub fn from_input(input: NodeInput, secrets: &crate::crypto::SecretBox) -> NewNode {
+        NewNode {
+            name: input.name,
+            host: input.host,
+            port: i32::from(input.port),
+            ssh_port: i32::from(input.ssh_port),
+            token_id: input.token_id,
+            token_secret_enc: input
+                .token_secret
+                .as_deref()
+                .map(|secret| secrets.seal_str(crate::crypto::Purpose::NodeTokenSecret, secret)),
+            tls_fingerprint: match input.tls {
+                TlsTrust::SystemCa => None,
+                TlsTrust::Fingerprint(fp) => Some(fp),
+            },
+        }
+    }
 }
 
 impl NodeRow {

@@ -2,10 +2,10 @@
 //! simulator). Validated by the settings page's rules; the token secret is read from stdin.
 
 use backend::config::BackendConfig;
-use backend::crypto::{Purpose, SecretBox};
+use backend::crypto::SecretBox;
 use backend::models::{NewNode, NodeRow};
 use clap::Subcommand;
-use domain::node::{NodeForm, TlsTrust};
+use domain::node::NodeForm;
 use std::io::BufRead;
 
 #[derive(Subcommand)]
@@ -65,29 +65,16 @@ pub async fn run(command: NodeCommand) -> anyhow::Result<()> {
     let secrets = SecretBox::load_or_create(&config.secret_key_file)?;
     let pool = backend::db::pool(&config.database_url, 1)?;
     let mut conn = pool.get().await?;
-    let new = NewNode {
-        name: input.name.clone(),
-        host: input.host,
-        port: i32::from(input.port),
-        ssh_port: i32::from(input.ssh_port),
-        token_id: input.token_id,
-        token_secret_enc: input
-            .token_secret
-            .as_deref()
-            .map(|s| secrets.seal_str(Purpose::NodeTokenSecret, s)),
-        tls_fingerprint: match input.tls {
-            TlsTrust::SystemCa => None,
-            TlsTrust::Fingerprint(fp) => Some(fp),
-        },
-    };
-    match NodeRow::find_by_name(&mut conn, &input.name).await? {
+    let name = input.name.clone();
+    let new = NewNode::from_input(input, &secrets);
+    match NodeRow::find_by_name(&mut conn, &name).await? {
         Some(existing) => {
             NodeRow::update(&mut conn, existing.id, &new).await?;
-            println!("updated node {}", input.name);
+            println!("updated node {name}");
         }
         None => {
             NodeRow::insert(&mut conn, &new).await?;
-            println!("added node {}", input.name);
+            println!("added node {name}");
         }
     }
     Ok(())

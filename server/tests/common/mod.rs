@@ -15,19 +15,6 @@ pub struct TestApp {
     pub database_url: String,
 }
 
-/// Where the built SPA is (the test command builds it first).
-pub fn site_root() -> PathBuf {
-    let root = std::env::var("TEST_SITE_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"));
-    assert!(
-        root.join("index.html").exists(),
-        "the SPA is not built at {}: run scripts/test.sh (it runs trunk build)",
-        root.display()
-    );
-    root
-}
-
 impl TestApp {
     pub async fn start() -> Self {
         Self::start_with_session(chrono::Duration::hours(1)).await
@@ -55,7 +42,7 @@ impl TestApp {
             secure_cookies: false,
             templates_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../templates"),
         };
-        let router = server::router(ctx.clone(), &site_root());
+        let router = server::router(ctx.clone(), &testkit::site_root());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(server::serve(listener, router, std::future::pending()));

@@ -62,7 +62,7 @@ impl Stack {
             secure_cookies: false,
             templates_dir: templates,
         };
-        let router = server::router(ctx.clone(), &site_root());
+        let router = server::router(ctx.clone(), &testkit::site_root());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(server::serve(listener, router, std::future::pending()));
@@ -147,19 +147,6 @@ impl Stack {
             .expect("the node added in Settings");
         backend::proxmox::client_for_row(&node, &self.ctx.secrets).unwrap()
     }
-}
-
-/// Where the built SPA is (the test command builds it first).
-fn site_root() -> PathBuf {
-    let root = std::env::var("TEST_SITE_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"));
-    assert!(
-        root.join("index.html").exists(),
-        "the SPA is not built at {}: run scripts/test.sh (it runs trunk build)",
-        root.display()
-    );
-    root
 }
 
 fn copy_dir(from: &Path, to: &Path) {
