@@ -27,11 +27,21 @@ pub struct Sshd {
 }
 
 impl Sshd {
-    /// Starts a fresh sshd and waits until it accepts connections.
+    /// Starts a fresh sshd and waits until it accepts connections. Another process may take
+    /// the free port before sshd binds it (tests run side by side); sshd then moves to a new one.
     pub fn start() -> Sshd {
         let mut sshd = Sshd::stopped();
-        sshd.spawn();
-        sshd
+        for _ in 0..5 {
+            match sshd.try_spawn() {
+                Ok(()) => return sshd,
+                Err(log) if log.contains("Address already in use") => {
+                    sshd.port = free_port();
+                    sshd.write_config();
+                }
+                Err(log) => panic!("{log}"),
+            }
+        }
+        panic!("sshd found no free port:\n{}", sshd.log());
     }
 
     /// Writes keys and configuration for a free port, without starting sshd.
@@ -72,6 +82,13 @@ impl Sshd {
 
     /// Starts sshd on its port and waits until it listens.
     pub fn spawn(&mut self) {
+        if let Err(log) = self.try_spawn() {
+            panic!("{log}");
+        }
+    }
+
+    /// Starts sshd on its port and waits until it listens, or says why it did not.
+    fn try_spawn(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "sshd is already running");
         let log = fs::File::create(self.log_path()).expect("sshd log");
         let mut child = Command::new(SSHD)
@@ -88,16 +105,17 @@ impl Sshd {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !self.log().contains("Server listening on") {
             if let Some(status) = child.try_wait().expect("sshd status") {
-                panic!("sshd exited with {status}:\n{}", self.log());
+                return Err(format!("sshd exited with {status}:\n{}", self.log()));
             }
-            assert!(
-                Instant::now() < deadline,
-                "sshd did not listen in time:\n{}",
-                self.log()
-            );
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("sshd did not listen in time:\n{}", self.log()));
+            }
             sleep(Duration::from_millis(20));
         }
         self.child = Some(child);
+        Ok(())
     }
 
     /// Kills sshd; connections already open keep their own processes until they end.
@@ -127,7 +145,7 @@ impl Sshd {
             self.user.clone(),
             self.client_key.clone(),
         )
-        .with_connect_timeout(Duration::from_secs(5))
+        .with_connect_timeout(Duration::from_secs(20))
     }
 
     /// A connected session, first use.
