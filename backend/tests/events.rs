@@ -77,6 +77,11 @@ impl Fixture {
             .await
             .unwrap()
     }
+
+    async fn row(&self) -> ContainerRow {
+        let mut conn = self.db.get().await.unwrap();
+        ContainerRow::find(&mut conn, self.container).await.unwrap()
+    }
 }
 
 /// A subscriber on the container's channel, counting messages.
@@ -193,7 +198,12 @@ async fn log_lines_are_written_and_published_in_batches() {
             .await
             .unwrap();
     }
-    sink.complete("ready").await.unwrap();
+    let checkpoint = serde_json::json!({"finalize": true});
+    sink.complete("ready", &checkpoint).await.unwrap();
+    // Whoever sees the complete event finds the row ready with its last checkpoint.
+    let row = f.row().await;
+    assert_eq!(row.lifecycle, Lifecycle::Ready);
+    assert_eq!(row.checkpoint, checkpoint);
 
     let messages = listener.until(|e| e.kind == EventKind::Complete).await;
     let published: Vec<ProgressEvent> = messages.iter().flatten().cloned().collect();
@@ -262,7 +272,10 @@ async fn a_new_sink_continues_the_numbering() {
     let second = f.sink(SinkConfig::default()).await;
     second.step(Phase::Start, 25, "starting").await.unwrap();
     second.log(LogStream::Stdout, "b0").await.unwrap();
-    second.complete("ready").await.unwrap();
+    second
+        .complete("ready", &serde_json::json!({}))
+        .await
+        .unwrap();
 
     let stored = f.stored().await;
     assert_eq!(seqs(&stored), (1..=9).collect::<Vec<_>>());
@@ -348,5 +361,12 @@ async fn registered_secrets_never_reach_the_table_or_the_channel() {
             format!("token={REDACTED} pw={REDACTED}"),
             format!("failed with {REDACTED}"),
         ]
+    );
+    // The row keeps the same redacted message as its error.
+    let row = f.row().await;
+    assert_eq!(row.lifecycle, Lifecycle::Error);
+    assert_eq!(
+        row.error_message.as_deref(),
+        Some(format!("failed with {REDACTED}").as_str())
     );
 }

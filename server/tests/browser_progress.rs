@@ -210,10 +210,9 @@ async fn finish(app: &TestApp, id: ContainerId, sink: &EventSink) {
     )
     .await
     .unwrap();
-    ContainerRow::set_lifecycle(&mut conn, id, Lifecycle::Ready, None)
+    sink.complete("Container ready", &serde_json::json!({}))
         .await
         .unwrap();
-    sink.complete("Container ready").await.unwrap();
 }
 
 #[tokio::test]
@@ -383,17 +382,6 @@ async fn a_failed_creation_shows_its_error_and_retry_carries_on() {
         .await
         .unwrap();
     sink.close().await.unwrap();
-    {
-        let mut conn = app.ctx.db.get().await.unwrap();
-        ContainerRow::set_lifecycle(
-            &mut conn,
-            id,
-            Lifecycle::Error,
-            Some("Could not connect to the container over SSH."),
-        )
-        .await
-        .unwrap();
-    }
 
     let client = open(390, 844).await;
     log_in_to(&client, &app, &user, &format!("/containers/{id}/progress")).await;
@@ -574,7 +562,7 @@ async fn the_container_list_and_dashboard_show_containers_with_their_state() {
 /// The real worker (runner and pipeline) against the simulator, on the test app's database,
 /// Redis and queue; stopped when dropped.
 struct RealWorker {
-    _sim: pvesim::SimHandle,
+    sim: pvesim::SimHandle,
     node: NodeId,
     shutdown: tokio_util::sync::CancellationToken,
     _dir: tempfile::TempDir,
@@ -642,11 +630,18 @@ impl RealWorker {
         let shutdown = tokio_util::sync::CancellationToken::new();
         tokio::spawn(Runner::new(reader, pipeline, RunnerConfig::new(1)).run(shutdown.clone()));
         RealWorker {
-            _sim: sim,
+            sim,
             node,
             shutdown,
             _dir: dir,
         }
+    }
+
+    /// Lets the build script of [`worker_spec`] in container `vmid` go past step 10.
+    fn release_build(&self, vmid: u32) {
+        let tmp = self.sim.container_root(vmid).join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        std::fs::write(tmp.join(BUILD_GATE), "").unwrap();
     }
 
     /// Inserts and queues a container the way the create function does.
@@ -691,10 +686,13 @@ impl Drop for RealWorker {
 const SIM_TOKEN_ID: &str = "root@pam!ci";
 const SIM_TOKEN_SECRET: &str = "5f0c2a0e-7c39-4e43-9d67-1b3c6f1f0a11";
 const WORKER_CREDENTIAL: &str = "Admin-Cred-40d2";
+/// The file in the container's `/tmp` the build script waits for after step 10.
+const BUILD_GATE: &str = "build-may-continue";
 
 /// A spec the worker can build on the simulator: a static loopback address the simulator serves
-/// the container's sshd on, a script that writes for a few seconds (with one stderr line), and
-/// one that leaves a credential.
+/// the container's sshd on, a script that writes 150 lines (with one stderr line), pausing after
+/// the 10th until the test calls [`RealWorker::release_build`] (a minute at most), and one that
+/// leaves a credential.
 fn worker_spec(node: NodeId) -> ContainerSpec {
     use domain::spec::Ipv4Setup;
     use domain::template::Script;
@@ -726,7 +724,9 @@ fn worker_spec(node: NodeId) -> ContainerSpec {
         scripts: vec![
             script(
                 "10-build.sh",
-                "#!/bin/sh\nset -eu\necho 'compiler warning: unused variable' >&2\ni=1\nwhile [ $i -le 150 ]; do echo \"building step $i\"; sleep 0.02; i=$((i+1)); done\n",
+                &format!(
+                    "#!/bin/sh\nset -eu\necho 'compiler warning: unused variable' >&2\ni=1\nwhile [ $i -le 150 ]; do\n  echo \"building step $i\"\n  if [ $i -eq 10 ]; then\n    n=0\n    while [ ! -e /tmp/{BUILD_GATE} ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done\n  fi\n  sleep 0.02\n  i=$((i+1))\ndone\n"
+                ),
             ),
             script(
                 "20-credential.sh",
@@ -766,6 +766,7 @@ async fn the_real_worker_creates_a_container_the_page_follows_to_ready_across_a_
         assert_eq!(row.lifecycle, Lifecycle::Creating, "the reload is mid-run");
     }
     client.refresh().await.unwrap();
+    worker.release_build(worker_spec(worker.node).vmid);
 
     wait_for(&client, "[data-testid=complete-panel]").await;
     let mut conn = app.ctx.db.get().await.unwrap();

@@ -534,17 +534,6 @@ async fn retry_requeues_a_failed_creation_once_and_records_it() {
         .unwrap();
     sink.error("Could not connect over SSH.").await.unwrap();
     sink.close().await.unwrap();
-    {
-        let mut conn = app.ctx.db.get().await.unwrap();
-        ContainerRow::set_lifecycle(
-            &mut conn,
-            id,
-            Lifecycle::Error,
-            Some("Could not connect over SSH."),
-        )
-        .await
-        .unwrap();
-    }
 
     let (status, body) = app
         .call(&client, "/api/containers/retry", json!({"id": id}))

@@ -221,7 +221,9 @@ async fn replay_then_live_while_a_worker_writes_loses_and_repeats_nothing() {
                 tokio::task::yield_now().await;
             }
         }
-        sink.complete("ready").await.unwrap();
+        sink.complete("ready", &serde_json::json!({}))
+            .await
+            .unwrap();
     });
     // Connect while the worker is writing: part of the events is replayed, the rest is live.
     eventually("the worker has written some events", || async {

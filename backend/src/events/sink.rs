@@ -9,11 +9,13 @@
 
 use super::{Redactor, channel, encode};
 use crate::db::DbPool;
+use crate::models::ContainerRow;
 use crate::models::event::EventRow;
 use crate::redis::RedisClient;
 use chrono::{SubsecRound, Utc};
+use diesel_async::AsyncConnection;
 use domain::ContainerId;
-use domain::container::Phase;
+use domain::container::{Lifecycle, Phase};
 use domain::event::{EventKind, LogStream, ProgressEvent, ScriptProgress};
 use fred::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -178,16 +180,25 @@ impl EventSink {
         }
     }
 
-    /// The container is ready: the last event of the run, at 100 %. Call it before setting the
-    /// lifecycle to `ready`: a progress stream for a finished container only reads the table.
-    pub async fn complete(&self, message: &str) -> Result<(), EventError> {
-        self.shared.finish(EventKind::Complete, message).await
+    /// The container is ready: the last event of the run, at 100 %. The event, the final
+    /// `checkpoint` and lifecycle `ready` are stored in one transaction, so whoever sees the
+    /// event also finds the row finished (and a finished row always has its terminal event).
+    pub async fn complete(
+        &self,
+        message: &str,
+        checkpoint: &serde_json::Value,
+    ) -> Result<(), EventError> {
+        self.shared
+            .finish(EventKind::Complete, message, Settle::Ready { checkpoint })
+            .await
     }
 
-    /// Creation failed: the last event of the run. Call it before setting the lifecycle to
-    /// `error`, for the same reason as [`EventSink::complete`].
+    /// Creation failed: the last event of the run, stored in one transaction with lifecycle
+    /// `error` and the same (redacted) message as the row's error.
     pub async fn error(&self, message: &str) -> Result<(), EventError> {
-        self.shared.finish(EventKind::Error, message).await
+        self.shared
+            .finish(EventKind::Error, message, Settle::Failed)
+            .await
     }
 
     /// Writes the waiting log lines now.
@@ -227,7 +238,12 @@ impl Shared {
         self.flush(&mut state).await
     }
 
-    async fn finish(&self, kind: EventKind, message: &str) -> Result<(), EventError> {
+    async fn finish(
+        &self,
+        kind: EventKind,
+        message: &str,
+        settle: Settle<'_>,
+    ) -> Result<(), EventError> {
         let mut state = self.state.lock().await;
         self.push_truncation_marker(&mut state);
         if kind == EventKind::Complete {
@@ -235,7 +251,39 @@ impl Shared {
         }
         state.script = None;
         self.push(&mut state, kind, message, None);
-        self.flush(&mut state).await
+        let message = state
+            .buffer
+            .last()
+            .map(|event| event.message.clone())
+            .unwrap_or_default();
+        let mut conn = self
+            .db
+            .get()
+            .await
+            .map_err(|e| EventError::Pool(e.to_string()))?;
+        let (container_id, events) = (self.container_id, &state.buffer);
+        conn.transaction(async move |conn| {
+            EventRow::insert_batch(conn, container_id, events).await?;
+            match settle {
+                Settle::Ready { checkpoint } => {
+                    ContainerRow::set_checkpoint(conn, container_id, checkpoint).await?;
+                    ContainerRow::set_lifecycle(conn, container_id, Lifecycle::Ready, None).await
+                }
+                Settle::Failed => {
+                    ContainerRow::set_lifecycle(
+                        conn,
+                        container_id,
+                        Lifecycle::Error,
+                        Some(&message),
+                    )
+                    .await
+                }
+            }
+        })
+        .await?;
+        drop(conn);
+        self.publish(&mut state).await;
+        Ok(())
     }
 
     /// Numbers an event and appends it to the buffer.
@@ -298,6 +346,12 @@ impl Shared {
             .map_err(|e| EventError::Pool(e.to_string()))?;
         EventRow::insert_batch(&mut conn, self.container_id, &state.buffer).await?;
         drop(conn);
+        self.publish(state).await;
+        Ok(())
+    }
+
+    /// Publishes the stored events waiting in the buffer and empties it.
+    async fn publish(&self, state: &mut State) {
         let published: Result<i64, _> = self
             .redis
             .publish(channel(self.container_id), encode(&state.buffer))
@@ -310,8 +364,13 @@ impl Shared {
             );
         }
         state.buffer.clear();
-        Ok(())
     }
+}
+
+/// What the terminal event settles on the container row.
+enum Settle<'a> {
+    Ready { checkpoint: &'a serde_json::Value },
+    Failed,
 }
 
 /// Flushes log lines that have waited `flush_interval`; on close, flushes the rest and ends.

@@ -146,4 +146,26 @@ impl EventRow {
             .get_result(conn)
             .await
     }
+
+    /// Replaces `secret` with `replacement` in the container's stored messages (a credential
+    /// a script printed before the worker learned it); returns how many events changed.
+    pub async fn scrub(
+        conn: &mut AsyncPgConnection,
+        container_id: ContainerId,
+        secret: &str,
+        replacement: &str,
+    ) -> QueryResult<usize> {
+        if secret.is_empty() {
+            return Ok(0);
+        }
+        diesel::sql_query(
+            "UPDATE container_events SET message = replace(message, $2, $3) \
+             WHERE container_id = $1 AND strpos(message, $2) > 0",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(container_id)
+        .bind::<diesel::sql_types::Text, _>(secret)
+        .bind::<diesel::sql_types::Text, _>(replacement)
+        .execute(conn)
+        .await
+    }
 }

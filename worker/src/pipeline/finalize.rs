@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use backend::events::REDACTED;
+use backend::models::event::EventRow;
 use backend::models::{CredentialRow, ServiceRow};
 use domain::container::{Credential, Phase};
 use domain::spec::Ipv4Setup;
@@ -75,62 +77,44 @@ impl Job<'_> {
         Ok(())
     }
 
-    /// Each file in the credentials directory: its name and its text, trailing newline removed.
-    /// Every value is registered for redaction before anything else happens with it.
+    /// The credentials the scripts left, each registered for redaction before anything else
+    /// happens with it; files that cannot be credentials are named in the log.
     async fn read_credentials(&mut self, target: &AnyTarget) -> Result<Vec<Credential>, Failure> {
-        let dir = RemotePath::new(cm::CREDENTIALS_DIR).expect("a valid path");
-        let entries = match target.list_dir(&dir).await {
-            Ok(entries) => entries,
-            Err(RemoteError::NotFound { .. }) => Vec::new(),
-            Err(e) => {
-                return Err(Failure::failed(format!(
-                    "Reading the credentials failed: {e}"
-                )));
-            }
-        };
-        let mut credentials = Vec::new();
-        for entry in entries.into_iter().filter(|e| e.kind == EntryKind::File) {
-            if credentials.len() == CREDENTIAL_COUNT {
-                self.log(&format!(
-                    "Only the first {CREDENTIAL_COUNT} credentials are kept."
-                ))
-                .await?;
-                break;
-            }
-            let Ok(name) = safe_file_name(&entry.name, 255) else {
-                self.log(&format!(
-                    "Skipped credential file {:?}: use letters, digits, '.', '_' and '-' in its name.",
-                    entry.name
-                ))
-                .await?;
-                continue;
-            };
-            let path = dir
-                .join(&name)
-                .map_err(|e| Failure::failed(e.to_string()))?;
-            let bytes = match target.read_file(&path, CREDENTIAL_LIMIT).await {
-                Ok(bytes) => bytes,
-                Err(e) => {
-                    return Err(Failure::failed(format!(
-                        "Reading credential {name} failed: {e}"
-                    )));
-                }
-            };
-            let Ok(text) = String::from_utf8(bytes) else {
-                self.log(&format!("Skipped credential {name}: it is not text."))
-                    .await?;
-                continue;
-            };
-            let value = text.trim_end_matches(['\n', '\r']).to_owned();
-            if value.is_empty() {
-                self.log(&format!("Skipped credential {name}: it is empty."))
-                    .await?;
-                continue;
-            }
-            self.redact(&value);
-            credentials.push(Credential { name, value });
+        let scan = scan_credentials(target).await?;
+        for credential in &scan.found {
+            self.redact(&credential.value);
         }
-        Ok(credentials)
+        for note in &scan.skipped {
+            self.log(note).await?;
+        }
+        Ok(scan.found)
+    }
+
+    /// After a script: hides the credentials it wrote from every later event, and from the
+    /// events already stored (a script may have printed one before it was known).
+    pub(super) async fn learn_credentials(&mut self, target: &AnyTarget) -> Result<(), Failure> {
+        let scan = scan_credentials(target).await?;
+        if scan.found.is_empty() {
+            return Ok(());
+        }
+        for credential in &scan.found {
+            self.redact(&credential.value);
+        }
+        self.sink.flush().await?;
+        let mut conn = self.conn().await?;
+        for credential in &scan.found {
+            let scrubbed = EventRow::scrub(&mut conn, self.id, &credential.value, REDACTED)
+                .await
+                .infra("hiding a credential in stored events")?;
+            if scrubbed > 0 {
+                tracing::warn!(
+                    credential = %credential.name,
+                    events = scrubbed,
+                    "a script printed a credential; hidden in the stored events"
+                );
+            }
+        }
+        Ok(())
     }
 
     async fn discover_services(
@@ -173,4 +157,63 @@ impl Job<'_> {
             self.ip.as_deref(),
         ))
     }
+}
+
+/// What the credentials directory holds: the credentials, and notes on files that are not.
+struct CredentialScan {
+    found: Vec<Credential>,
+    skipped: Vec<String>,
+}
+
+/// Each file in the credentials directory: its name and its text, trailing newline removed.
+async fn scan_credentials(target: &AnyTarget) -> Result<CredentialScan, Failure> {
+    let dir = RemotePath::new(cm::CREDENTIALS_DIR).expect("a valid path");
+    let entries = match target.list_dir(&dir).await {
+        Ok(entries) => entries,
+        Err(RemoteError::NotFound { .. }) => Vec::new(),
+        Err(e) => {
+            return Err(Failure::failed(format!(
+                "Reading the credentials failed: {e}"
+            )));
+        }
+    };
+    let mut scan = CredentialScan {
+        found: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for entry in entries.into_iter().filter(|e| e.kind == EntryKind::File) {
+        if scan.found.len() == CREDENTIAL_COUNT {
+            scan.skipped.push(format!(
+                "Only the first {CREDENTIAL_COUNT} credentials are kept."
+            ));
+            break;
+        }
+        let Ok(name) = safe_file_name(&entry.name, 255) else {
+            scan.skipped.push(format!(
+                "Skipped credential file {:?}: use letters, digits, '.', '_' and '-' in its name.",
+                entry.name
+            ));
+            continue;
+        };
+        let path = dir
+            .join(&name)
+            .map_err(|e| Failure::failed(e.to_string()))?;
+        let bytes = target
+            .read_file(&path, CREDENTIAL_LIMIT)
+            .await
+            .map_err(|e| Failure::failed(format!("Reading credential {name} failed: {e}")))?;
+        let Ok(text) = String::from_utf8(bytes) else {
+            scan.skipped
+                .push(format!("Skipped credential {name}: it is not text."));
+            continue;
+        };
+        let value = text.trim_end_matches(['\n', '\r']).to_owned();
+        if value.is_empty() {
+            scan.skipped
+                .push(format!("Skipped credential {name}: it is empty."));
+            continue;
+        }
+        scan.found.push(Credential { name, value });
+    }
+    Ok(scan)
 }

@@ -4,7 +4,7 @@ use backend::db::DbConn;
 use backend::events::{EventSink, Redactor};
 use backend::models::{ContainerRow, NodeRow};
 use domain::ContainerId;
-use domain::container::{Lifecycle, Phase};
+use domain::container::Phase;
 use domain::event::LogStream;
 use domain::spec::ContainerSpec;
 use pve_client::PveClient;
@@ -200,7 +200,7 @@ impl<'a> Job<'a> {
         }
     }
 
-    /// The last step: the `complete` event, then lifecycle `ready` with the final checkpoint.
+    /// The last step: the `complete` event with lifecycle `ready` and the final checkpoint.
     async fn finish(&self) -> Result<(), Failure> {
         let at = self
             .ip
@@ -208,15 +208,11 @@ impl<'a> Job<'a> {
             .map(|ip| format!(" at {ip}"))
             .unwrap_or_default();
         self.sink
-            .complete(&format!("{} is ready{at}.", self.spec.hostname))
+            .complete(
+                &format!("{} is ready{at}.", self.spec.hostname),
+                &self.checkpoint.to_json(),
+            )
             .await?;
-        let mut conn = self.conn().await?;
-        ContainerRow::set_checkpoint(&mut conn, self.id, &self.checkpoint.to_json())
-            .await
-            .infra("storing the checkpoint")?;
-        ContainerRow::set_lifecycle(&mut conn, self.id, Lifecycle::Ready, None)
-            .await
-            .infra("setting lifecycle ready")?;
         tracing::info!("container ready");
         Ok(())
     }

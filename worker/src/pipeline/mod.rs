@@ -170,7 +170,7 @@ impl Pipeline {
             Ok(()) => JobOutcome::Done,
             Err(Failure::Failed(message)) => {
                 let message = redactor.apply(&message).into_owned();
-                self.fail(&sink, id, &message).instrument(span).await
+                self.fail(&sink, &message).instrument(span).await
             }
             Err(Failure::Stopped(reason)) => {
                 if reason == StopReason::Shutdown {
@@ -205,18 +205,10 @@ impl Pipeline {
         }
     }
 
-    /// The error event, then lifecycle `error`; retried later if the database is unreachable.
-    async fn fail(&self, sink: &EventSink, id: ContainerId, message: &str) -> JobOutcome {
+    /// The error event with lifecycle `error`; retried later if the database is unreachable.
+    async fn fail(&self, sink: &EventSink, message: &str) -> JobOutcome {
         tracing::warn!(error = %message, "container creation failed");
-        let stored = async {
-            sink.error(message).await.infra("storing the error event")?;
-            let mut conn = self.db.get().await.infra("database pool")?;
-            ContainerRow::set_lifecycle(&mut conn, id, Lifecycle::Error, Some(message))
-                .await
-                .infra("setting lifecycle error")
-        }
-        .await;
-        match stored {
+        match sink.error(message).await {
             Ok(()) => JobOutcome::Done,
             Err(e) => {
                 tracing::error!(error = ?e, "could not record the failure; retrying later");

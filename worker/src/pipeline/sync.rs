@@ -69,8 +69,13 @@ impl Job<'_> {
                 )
                 .await?;
             let target = self.ensure_target().await?;
-            self.run_script(&target, &script.name, &script.content)
-                .await?;
+            let ran = self
+                .run_script(&target, &script.name, &script.content)
+                .await;
+            // Also after a failed script: its output may hold a credential it wrote.
+            let learned = self.learn_credentials(&target).await;
+            ran?;
+            learned?;
             self.checkpoint.scripts_done = index;
             self.save_checkpoint().await?;
         }

@@ -400,13 +400,13 @@ pub fn full_spec(node_id: NodeId, vmid: u32, ipv4: Ipv4Setup) -> ContainerSpec {
             script(
                 "20-credential.sh",
                 &format!(
-                    "#!/bin/sh\nset -eu\numask 077\nmkdir -p /etc/infrahaus/credentials\nprintf '%s\\n' '{CREDENTIAL_VALUE}' > /etc/infrahaus/credentials/admin-password\necho 'credential written'\n"
+                    "#!/bin/sh\nset -eu\numask 077\nmkdir -p /etc/infrahaus/credentials\nprintf '%s\\n' '{CREDENTIAL_VALUE}' > /etc/infrahaus/credentials/admin-password\necho 'credential written: {CREDENTIAL_VALUE}'\n"
                 ),
             ),
             script(
                 "30-report.sh",
                 &format!(
-                    "echo \"root password would be {ROOT_PASSWORD}\"\nls /etc/config-manager\n"
+                    "echo \"root password would be {ROOT_PASSWORD}\"\necho \"admin password is $(cat /etc/infrahaus/credentials/admin-password)\"\nls /etc/config-manager\n"
                 ),
             ),
             Script {
