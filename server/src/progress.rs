@@ -13,10 +13,11 @@
 //!
 //! # Order
 //! The stream subscribes to live events first, then replays the stored events after its cursor
-//! (the `Last-Event-ID` header, else `?after=SEQ`, else from the start) in pages, then forwards
-//! live events, skipping any with `seq` at or below the last one sent. When a live message does
-//! not continue at the next `seq` (one was missed) or the hub asks for a resync, the stream reads
-//! the gap from the table: nothing is lost and nothing is sent twice.
+//! (the `Last-Event-ID` header, else `?after=SEQ`, else from the start) in pages, each sent in
+//! one write while the next is read, then forwards live events, skipping any with `seq` at or
+//! below the last one sent. When a live message does not continue at the next `seq` (one was
+//! missed) or the hub asks for a resync, the stream reads the gap from the table: nothing is lost
+//! and nothing is sent twice.
 //!
 //! # End
 //! The stream ends after a terminal event (`complete` or `error`) that is the newest one, and
@@ -51,8 +52,8 @@ use std::time::Duration;
 /// How long a stream may be silent before a keep-alive comment goes out.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// Stored events read per query.
-const PAGE: i64 = 500;
+/// Stored events read per query (a replay sends one page per write).
+const PAGE: i64 = 1000;
 
 /// The SSE name of every event.
 pub const EVENT_NAME: &str = "progress";
@@ -122,6 +123,7 @@ async fn open(
         last_was_terminal: false,
         queue: VecDeque::new(),
         mode: Mode::CatchUp,
+        read_ahead: None,
     };
     feed.catch_up().await.map_err(|()| {
         (
@@ -235,6 +237,28 @@ struct Feed {
     last_was_terminal: bool,
     queue: VecDeque<ProgressEvent>,
     mode: Mode,
+    /// The next page of a replay, read while the current one is sent.
+    read_ahead: Option<tokio::task::JoinHandle<Result<Vec<ProgressEvent>, String>>>,
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        if let Some(handle) = self.read_ahead.take() {
+            handle.abort();
+        }
+    }
+}
+
+/// Up to [`PAGE`] stored events of a container after `after`.
+async fn read_page(
+    db: DbPool,
+    container_id: ContainerId,
+    after: i64,
+) -> Result<Vec<ProgressEvent>, String> {
+    let mut conn = db.get().await.map_err(|e| e.to_string())?;
+    EventRow::list_after(&mut conn, container_id, after, PAGE)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 impl Feed {
@@ -277,22 +301,25 @@ impl Feed {
         }
     }
 
-    /// Reads one page of stored events; when the table has no more, goes live or ends.
+    /// Takes one page of stored events (read ahead while the last page was sent, or read now);
+    /// after a full page, starts reading the next; when the table has no more, goes live or ends.
+    /// Called with an empty queue, so the page continues after `last_sent`.
     async fn catch_up(&mut self) -> Result<(), ()> {
-        let page = async {
-            let mut conn = self.db.get().await.map_err(|e| e.to_string())?;
-            EventRow::list_after(&mut conn, self.container_id, self.last_sent, PAGE)
-                .await
-                .map_err(|e| e.to_string())
+        let page = match self.read_ahead.take() {
+            Some(handle) => handle.await.unwrap_or_else(|e| Err(e.to_string())),
+            None => read_page(self.db.clone(), self.container_id, self.last_sent).await,
         }
-        .await
         .map_err(|e| {
             tracing::error!(container.id = %self.container_id, error = %e, "could not read progress events");
         })?;
-        // A full page: once it is sent, the next call reads the one after it.
         let exhausted = i64::try_from(page.len()).unwrap_or(PAGE) < PAGE;
         self.queue.extend(page);
-        if exhausted {
+        if !exhausted {
+            if let Some(last) = self.queue.back() {
+                let next = read_page(self.db.clone(), self.container_id, last.seq);
+                self.read_ahead = Some(tokio::spawn(next));
+            }
+        } else {
             let ends_with_terminal = match self.queue.back() {
                 Some(event) => event.is_terminal(),
                 None => self.last_was_terminal,
