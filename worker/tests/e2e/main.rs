@@ -92,7 +92,7 @@ async fn a_user_creates_containers_through_the_whole_product() {
     .unwrap();
     assert_eq!(shown.trim(), written.trim());
     assert!(!shown.trim().is_empty());
-    wait_for_lifecycle(&stack, web, Lifecycle::Ready).await;
+    assert_ready(&stack, web).await;
 
     // 5. The same with DHCP.
     let dhcp = create_through_wizard(
@@ -108,7 +108,7 @@ async fn a_user_creates_containers_through_the_whole_product() {
     wait_for(&client, "[data-testid=complete-panel]").await;
     wait_for_text(&client, "[data-testid=services]", "nginx").await;
     wait_for_text(&client, "[data-testid=credentials]", "web-admin-password").await;
-    wait_for_lifecycle(&stack, dhcp, Lifecycle::Ready).await;
+    assert_ready(&stack, dhcp).await;
     let dhcp_row = row(&stack, dhcp).await;
     assert!(dhcp_row.ip_address.is_some(), "the DHCP address was found");
 
@@ -131,7 +131,7 @@ async fn a_user_creates_containers_through_the_whole_product() {
     screenshot(&client, "e2e-progress-failed.png").await;
     click_button(&client, "Retry creation").await;
     wait_for(&client, "[data-testid=complete-panel]").await;
-    wait_for_lifecycle(&stack, flaky, Lifecycle::Ready).await;
+    assert_ready(&stack, flaky).await;
     client
         .goto(&format!("{}/containers/{flaky}", stack.url))
         .await
@@ -195,7 +195,7 @@ async fn a_user_creates_containers_through_the_whole_product() {
     stack.kill_worker().await;
     stack.start_worker();
     wait_for(&client, "[data-testid=complete-panel]").await;
-    wait_for_lifecycle(&stack, survivor, Lifecycle::Ready).await;
+    assert_ready(&stack, survivor).await;
     let pve = stack.pve(NODE_NAME).await;
     let on_node = pve.lxc_list("pve").await.unwrap();
     assert_eq!(on_node.iter().filter(|c| c.vmid == 305).count(), 1);
@@ -425,16 +425,10 @@ async fn row(stack: &Stack, id: ContainerId) -> ContainerRow {
     find_row(stack, id).await.expect("the container row")
 }
 
-/// Waits until the row reaches `lifecycle`: the worker stores the `complete` event a moment
-/// before it marks the row `ready`.
-async fn wait_for_lifecycle(stack: &Stack, id: ContainerId, lifecycle: Lifecycle) {
-    for _ in 0..100 {
-        if row(stack, id).await.lifecycle == lifecycle {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{id} did not become {lifecycle:?}");
+/// Once the page shows the container ready, its row says so too: the worker stores the
+/// `complete` event and lifecycle `ready` in one transaction.
+async fn assert_ready(stack: &Stack, id: ContainerId) {
+    assert_eq!(row(stack, id).await.lifecycle, Lifecycle::Ready);
 }
 
 /// The page's log holds every stored event exactly once, in order.
