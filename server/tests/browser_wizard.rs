@@ -10,9 +10,10 @@ use domain::spec::{ContainerSpec, Ipv4Setup};
 use domain::template::{Bucket, Package, PackageManager, Script, Template};
 use fantoccini::elements::Element;
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::json;
 use std::time::Duration;
+use testkit::browser::open;
 
 const TOKEN_ID: &str = "root@pam!infrahaus";
 const TOKEN_SECRET: &str = "3f1c2b6a-8d4e-4f0a-9b57-2e1d3c4b5a69";
@@ -20,35 +21,6 @@ const DEBIAN: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
 const PASSWORD: &str = "correct horse battery";
 const ROOT_PASSWORD: &str = "r00t-pass-word";
 const PATIENCE: Duration = Duration::from_secs(20);
-
-async fn browser(width: u32, height: u32) -> Client {
-    // Two rustls providers are linked (ring and aws-lc-rs); pick one for the WebDriver client.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let args = [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-    ];
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({ "args": args, "binary": "/usr/bin/chromium" }),
-    );
-    let client = ClientBuilder::rustls()
-        .expect("rustls")
-        .capabilities(caps)
-        .connect(&testkit::webdriver_url())
-        .await
-        .expect("connect to ChromeDriver");
-    client.set_window_size(width, height).await.unwrap();
-    client
-}
 
 async fn find(client: &Client, css: &str) -> Element {
     client
@@ -136,13 +108,7 @@ async fn screenshot(client: &Client, name: &str) {
         .execute("window.scrollTo(0, 0);", vec![])
         .await
         .unwrap();
-    screenshot_here(client, name).await;
-}
-
-/// Saves a screenshot of what the window shows now.
-async fn screenshot_here(client: &Client, name: &str) {
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(testkit::output_dir().join(name), png).unwrap();
+    testkit::browser::screenshot(client, name).await;
 }
 
 async fn log_in(client: &Client, app: &TestApp, user: &str) {
@@ -273,7 +239,7 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
     web_template(&app).await;
     let user = app.user(PASSWORD).await;
 
-    let client = browser(1280, 1100).await;
+    let client = open(1280, 1100).await;
     log_in(&client, &app, &user).await;
     client
         .goto(&format!("{}/containers/new", app.url))
@@ -332,7 +298,7 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
         )
         .await
         .unwrap();
-    screenshot_here(&client, "wizard-2-configure-error.png").await;
+    testkit::browser::screenshot(&client, "wizard-2-configure-error.png").await;
 
     fill(&client, "#hostname", "web-1").await;
     // A corrected field loses its error at once; the others keep theirs.
@@ -556,7 +522,7 @@ async fn on_a_phone_the_configure_step_fits_and_an_unreachable_node_is_explained
         .await;
     assert_eq!(status, 200, "{body}");
 
-    let client = browser(390, 844).await;
+    let client = open(390, 844).await;
     log_in(&client, &app, &user).await;
     client
         .goto(&format!("{}/containers/new", app.url))
