@@ -16,6 +16,8 @@ pub struct CurrentUser {
     pub username: String,
     /// Hash of the session token, to end exactly this session on logout.
     pub session_hash: Vec<u8>,
+    /// When the session expires; open streams end then.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The user whose unexpired session `token` names, if any.
@@ -30,6 +32,7 @@ pub async fn resolve_session(
         id: session.user_id,
         username,
         session_hash: hash,
+        expires_at: session.expires_at,
     }))
 }
 
