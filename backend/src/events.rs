@@ -10,13 +10,19 @@
 //! Channel `container:{id}:progress` ([`channel`]). Each message is one flush: a JSON array of
 //! [`ProgressEvent`]s, in `seq` order without gaps, e.g.
 //! `[{"seq":41,"kind":"log","phase":"sync","percent":61,"message":"…","stream":"stdout","at":"…"}]`.
+//! Ended sessions go on [`SESSIONS_CHANNEL`] ([`announce_session_end`]), so that open streams of
+//! a session end with it.
 
 mod hub;
 mod redact;
+mod session_end;
 mod sink;
 
 pub use hub::{HubError, HubMessage, ProgressHub, Subscription};
 pub use redact::{REDACTED, Redactor};
+pub use session_end::{
+    SESSIONS_CHANNEL, SessionEnd, SessionNews, SessionWatch, announce_session_end,
+};
 pub use sink::{EventError, EventSink, SinkConfig};
 
 use domain::ContainerId;

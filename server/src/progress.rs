@@ -25,20 +25,27 @@
 //! finished container with nothing after its cursor gets `204 No Content`, which tells
 //! EventSource to stop reconnecting.
 //!
+//! A live stream also ends with its session: at the session's `expires_at`, and when a logout or
+//! password reset announces the end ([`backend::events::announce_session_end`]); when such an
+//! announcement may have been missed (Redis lag or reconnect), the stream checks its session in
+//! the database. EventSource then reconnects, gets 401, and the page goes to the login page.
+//!
 //! # Errors
-//! 400 malformed id or cursor, 401 no session (the `/api` session layer), 404 unknown container,
-//! 503 database or Redis unreachable; the body is the app's `AppError` as JSON.
+//! 400 malformed id or cursor, 401 no session (the `/api` session layer, or the session ended
+//! while the stream opened), 404 unknown container, 503 database or Redis unreachable; the body
+//! is the app's `AppError` as JSON.
 
 use app::error::AppError;
-use app::ssr::ServerContext;
+use app::ssr::{CurrentUser, ServerContext};
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use backend::db::DbPool;
-use backend::events::{HubMessage, Subscription};
-use backend::models::ContainerRow;
+use backend::events::{HubMessage, SessionNews, SessionWatch, Subscription};
 use backend::models::event::EventRow;
+use backend::models::{ContainerRow, Session};
 use domain::ContainerId;
 use domain::container::Lifecycle;
 use domain::event::ProgressEvent;
@@ -48,6 +55,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long a stream may be silent before a keep-alive comment goes out.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -70,23 +78,30 @@ struct ProgressQuery {
 
 async fn progress(
     State(ctx): State<ServerContext>,
+    user: Option<Extension<CurrentUser>>,
     Path(id): Path<String>,
     Query(query): Query<ProgressQuery>,
     headers: HeaderMap,
 ) -> Response {
-    match open(ctx, &id, query, &headers).await {
+    let Some(Extension(user)) = user else {
+        return refusal((StatusCode::UNAUTHORIZED, AppError::Unauthorized));
+    };
+    match open(ctx, user, &id, query, &headers).await {
         Ok(response) => response,
-        Err((status, error)) => {
-            let body = serde_json::to_string(&error).unwrap_or_default();
-            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-        }
+        Err(refused) => refusal(refused),
     }
 }
 
 type Refusal = (StatusCode, AppError);
 
+fn refusal((status, error): Refusal) -> Response {
+    let body = serde_json::to_string(&error).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 async fn open(
     ctx: ServerContext,
+    user: CurrentUser,
     id: &str,
     query: ProgressQuery,
     headers: &HeaderMap,
@@ -98,8 +113,10 @@ async fn open(
         )
     })?;
     let after = cursor(headers, &query)?;
+    // Watched before the session is checked again, so no ending between the two is missed.
+    let session = ctx.progress.watch_session(user.id, user.session_hash);
     let finished = matches!(
-        lifecycle(&ctx, container_id).await?,
+        lifecycle(&ctx, container_id, session.session_hash()).await?,
         Lifecycle::Ready | Lifecycle::Error
     );
     // Live events first, so none is published between the replay and the subscription.
@@ -119,6 +136,8 @@ async fn open(
         db: ctx.db.clone(),
         container_id,
         subscription,
+        session,
+        expires: instant_of(user.expires_at),
         last_sent: after,
         last_was_terminal: false,
         queue: VecDeque::new(),
@@ -138,11 +157,24 @@ async fn open(
     Ok(event_stream(feed))
 }
 
-async fn lifecycle(ctx: &ServerContext, container_id: ContainerId) -> Result<Lifecycle, Refusal> {
+/// The container's lifecycle, if the session with `session_hash` is still valid.
+async fn lifecycle(
+    ctx: &ServerContext,
+    container_id: ContainerId,
+    session_hash: &[u8],
+) -> Result<Lifecycle, Refusal> {
     let mut conn = ctx
         .conn()
         .await
         .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e))?;
+    match Session::find_valid(&mut conn, session_hash, chrono::Utc::now())
+        .await
+        .map_err(AppError::from)
+    {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err((StatusCode::UNAUTHORIZED, AppError::Unauthorized)),
+        Err(e) => return Err((StatusCode::SERVICE_UNAVAILABLE, e)),
+    }
     match ContainerRow::find(&mut conn, container_id)
         .await
         .map_err(AppError::from)
@@ -178,6 +210,13 @@ fn event_stream(feed: Feed) -> Response {
         Body::from_stream(frames),
     )
         .into_response()
+}
+
+/// The moment `at`, on the clock that timers use (at most a year ahead).
+fn instant_of(at: chrono::DateTime<chrono::Utc>) -> Instant {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    let left = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    Instant::now() + left.min(YEAR)
 }
 
 /// The last `seq` the client has: `Last-Event-ID`, else `?after=`, else 0 (empty counts as absent).
@@ -233,6 +272,10 @@ struct Feed {
     container_id: ContainerId,
     /// `None` for a finished container: its stored events are all there is.
     subscription: Option<Subscription>,
+    /// The client's session: a live stream ends when it ends.
+    session: SessionWatch,
+    /// When the session expires.
+    expires: Instant,
     last_sent: i64,
     last_was_terminal: bool,
     queue: VecDeque<ProgressEvent>,
@@ -288,15 +331,63 @@ impl Feed {
                         self.mode = Mode::Done;
                     }
                 }
-                // Waiting on the subscription is cancel-safe; a database read is never cut short.
                 Mode::Live => {
-                    if tokio::time::timeout(KEEP_ALIVE, self.listen())
-                        .await
-                        .is_err()
-                    {
-                        return Next::KeepAlive;
+                    if let Some(next) = self.wait_live().await {
+                        return next;
                     }
                 }
+            }
+        }
+    }
+
+    /// Waits for published events, the session's end, or the keep-alive time. Only waits on
+    /// channels (cancel-safe) and timers inside the `select!`; a database read is never cut short.
+    async fn wait_live(&mut self) -> Option<Next> {
+        let Some(subscription) = self.subscription.as_mut() else {
+            self.mode = Mode::Done;
+            return None;
+        };
+        let deadline = self.expires.min(Instant::now() + KEEP_ALIVE);
+        tokio::select! {
+            biased;
+            news = self.session.recv() => {
+                if news == SessionNews::Ended || !self.session_still_valid().await {
+                    return Some(self.end_with_session("ended"));
+                }
+            }
+            message = subscription.recv() => self.take(message),
+            () = tokio::time::sleep_until(deadline) => {
+                if Instant::now() >= self.expires {
+                    return Some(self.end_with_session("expired"));
+                }
+                return Some(Next::KeepAlive);
+            }
+        }
+        None
+    }
+
+    fn end_with_session(&mut self, why: &'static str) -> Next {
+        tracing::debug!(container.id = %self.container_id, session = why, "progress stream ends with its session");
+        self.mode = Mode::Done;
+        self.queue.clear();
+        Next::End
+    }
+
+    /// Whether the stream's session is still in the database; true when the database cannot
+    /// tell (an outage is not a logout).
+    async fn session_still_valid(&self) -> bool {
+        let found = async {
+            let mut conn = self.db.get().await.map_err(|e| e.to_string())?;
+            Session::find_valid(&mut conn, self.session.session_hash(), chrono::Utc::now())
+                .await
+                .map_err(|e| e.to_string())
+        }
+        .await;
+        match found {
+            Ok(found) => found.is_some(),
+            Err(e) => {
+                tracing::warn!(container.id = %self.container_id, error = %e, "could not recheck a stream's session");
+                true
             }
         }
     }
@@ -333,13 +424,9 @@ impl Feed {
         Ok(())
     }
 
-    /// Waits for published events; queues those that continue the sequence.
-    async fn listen(&mut self) {
-        let Some(subscription) = self.subscription.as_mut() else {
-            self.mode = Mode::Done;
-            return;
-        };
-        match subscription.recv().await {
+    /// Queues the published events that continue the sequence.
+    fn take(&mut self, message: HubMessage) {
+        match message {
             HubMessage::Events(batch) => {
                 let fresh = batch.iter().filter(|e| e.seq > self.last_sent);
                 let mut fresh = fresh.peekable();

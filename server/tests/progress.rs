@@ -450,3 +450,151 @@ async fn events_stored_while_the_subscriber_reconnects_still_arrive() {
     assert_eq!(seqs(&stream.rest().await), vec![3]);
     assert_eq!(app.redis_connections().await, 2);
 }
+
+/// Logs `username` in (password as [`TestApp::logged_in`] sets it) with a new client: a session
+/// of its own.
+async fn log_in(app: &TestApp, username: &str) -> reqwest::Client {
+    let client = app.client();
+    let (status, body) = app
+        .call(
+            &client,
+            "/api/login",
+            serde_json::json!({"username": username, "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(status, 200, "login failed: {body}");
+    client
+}
+
+/// Waits up to 5 s for the server to end the stream, sending no more events.
+async fn ends_soon(stream: &mut SseClient, what: &str) {
+    let rest = tokio::time::timeout(Duration::from_secs(5), stream.rest())
+        .await
+        .unwrap_or_else(|_| panic!("{what}: the stream is still open after 5 s"));
+    assert!(rest.is_empty(), "{what}: no event after the end");
+}
+
+/// A stream is still open: it gets a published event.
+async fn still_open(app: &TestApp, stream: &mut SseClient, container: ContainerId, seq: i64) {
+    let batch = store(app, container, seq..=seq, EventKind::Log).await;
+    publish(app, container, &batch).await;
+    assert_eq!(stream.next().await.unwrap().event.seq, seq);
+}
+
+#[tokio::test]
+async fn logout_ends_the_streams_of_that_session_only() {
+    let app = TestApp::start().await;
+    let (leaving, name) = app.logged_in().await;
+    let staying = log_in(&app, &name).await;
+    let container = app.container(Lifecycle::Creating).await;
+    let mut ended = open(&app, &leaving, container).await;
+    let mut other_session = open(&app, &staying, container).await;
+
+    let (status, _) = app
+        .call(&leaving, "/api/logout", serde_json::json!({}))
+        .await;
+    assert_eq!(status, 200);
+    ends_soon(&mut ended, "the logged-out session's stream").await;
+    // EventSource reconnects, and is refused: the page goes to the login page.
+    let again = leaving.get(url(&app, container)).send().await.unwrap();
+    assert_eq!(again.status(), 401);
+
+    still_open(&app, &mut other_session, container, 1).await;
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_every_stream_of_the_user() {
+    let app = TestApp::start().await;
+    let (first, name) = app.logged_in().await;
+    let second = log_in(&app, &name).await;
+    let (someone_else, _) = app.logged_in().await;
+    let container = app.container(Lifecycle::Creating).await;
+    let mut streams = vec![
+        open(&app, &first, container).await,
+        open(&app, &second, container).await,
+    ];
+    let mut unrelated = open(&app, &someone_else, container).await;
+
+    let mut conn = app.ctx.db.get().await.unwrap();
+    backend::accounts::reset_password(&mut conn, &name, "a new horse battery")
+        .await
+        .unwrap();
+    let user = backend::models::User::find_by_username(&mut conn, &name)
+        .await
+        .unwrap()
+        .unwrap();
+    events::announce_session_end(&app.ctx.redis, events::SessionEnd::User(user.id))
+        .await
+        .unwrap();
+    for stream in &mut streams {
+        ends_soon(stream, "a stream of the user").await;
+    }
+    still_open(&app, &mut unrelated, container, 1).await;
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_session_expires() {
+    let app = TestApp::start_with_session(chrono::Duration::seconds(3)).await;
+    let (client, _) = app.logged_in().await;
+    let container = app.container(Lifecycle::Creating).await;
+    let opened = tokio::time::Instant::now();
+    let mut stream = open(&app, &client, container).await;
+    still_open(&app, &mut stream, container, 1).await;
+
+    ends_soon(&mut stream, "the expired session's stream").await;
+    let lasted = opened.elapsed();
+    assert!(
+        lasted >= Duration::from_millis(2500),
+        "ended after {lasted:?}, before the session expired"
+    );
+    let again = client.get(url(&app, container)).send().await.unwrap();
+    assert_eq!(again.status(), 401);
+}
+
+#[tokio::test]
+async fn session_ends_still_arrive_after_the_subscriber_reconnects() {
+    let app = TestApp::start().await;
+    let (client, _) = app.logged_in().await;
+    let container = app.container(Lifecycle::Creating).await;
+    let mut stream = open(&app, &client, container).await;
+
+    app.kill_progress_subscriber().await;
+    eventually("the channel is subscribed again", || async {
+        app.subscribers(container).await == 1
+    })
+    .await;
+    // The stream checked its session after the reconnect, found it valid, and stays open.
+    still_open(&app, &mut stream, container, 1).await;
+
+    let (status, _) = app
+        .call(&client, "/api/logout", serde_json::json!({}))
+        .await;
+    assert_eq!(status, 200);
+    ends_soon(&mut stream, "the stream after a reconnect").await;
+}
+
+#[tokio::test]
+async fn a_session_gone_while_ends_may_have_been_missed_ends_its_stream() {
+    let app = TestApp::start().await;
+    let (client, name) = app.logged_in().await;
+    let container = app.container(Lifecycle::Creating).await;
+    let mut stream = open(&app, &client, container).await;
+
+    // The session goes without an announcement; then a message the hub cannot read makes every
+    // stream check its session in the database.
+    let mut conn = app.ctx.db.get().await.unwrap();
+    let user = backend::models::User::find_by_username(&mut conn, &name)
+        .await
+        .unwrap()
+        .unwrap();
+    backend::models::Session::delete_for_user(&mut conn, user.id)
+        .await
+        .unwrap();
+    let _: i64 = app
+        .ctx
+        .redis
+        .publish(events::SESSIONS_CHANNEL, "not a session")
+        .await
+        .unwrap();
+    ends_soon(&mut stream, "the stream whose session was deleted").await;
+}

@@ -67,6 +67,16 @@ pub async fn logout() -> Result<(), AppError> {
     let user = current_user().await?;
     let mut conn = ctx.conn().await?;
     backend::models::Session::delete(&mut conn, &user.session_hash).await?;
+    // Without Redis the streams still end: they recheck their session when the hub reconnects.
+    let ended = backend::events::SessionEnd::Session(user.session_hash);
+    let announced = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        backend::events::announce_session_end(&ctx.redis, ended),
+    )
+    .await;
+    if !matches!(announced, Ok(Ok(()))) {
+        tracing::warn!(user = %user.username, "could not announce the logout to open streams");
+    }
     set_cookie(&session_cookie(SESSION_COOKIE, "", 0, ctx.secure_cookies));
     tracing::info!(user = %user.username, "logged out");
     Ok(())

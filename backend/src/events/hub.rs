@@ -6,11 +6,15 @@
 //! its drop guard); a per-channel gate runs those two in order. A reader that lags behind, and
 //! every reader after a reconnect (once the channels are subscribed again), is told to
 //! [`HubMessage::Resync`] from the database, so no event is lost in between.
+//!
+//! The same connection subscribes [`SESSIONS_CHANNEL`] once, at start, and hands ended sessions
+//! to every stream's [`SessionWatch`]; after a lag or a reconnect each watch is told to recheck.
 
-use super::{channel, decode};
+use super::session_end::{SessionEnd, SessionSignal, SessionWatch};
+use super::{SESSIONS_CHANNEL, channel, decode};
 use crate::redis::{RedisConnectError, SubscriberClient};
-use domain::ContainerId;
 use domain::event::ProgressEvent;
+use domain::{ContainerId, UserId};
 use fred::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -22,6 +26,9 @@ use tokio::sync::broadcast;
 /// were a third of an idle stream's memory (measured by `bench`).
 const CHANNEL_CAPACITY: usize = 16;
 
+/// Ended sessions buffered for a slow stream before it has to check its session in the database.
+const SESSIONS_CAPACITY: usize = 64;
+
 /// What a stream receives.
 #[derive(Clone, Debug)]
 pub enum HubMessage {
@@ -31,9 +38,11 @@ pub enum HubMessage {
     Resync,
 }
 
-/// Why a channel could not be subscribed.
+/// Why the hub could not start or a channel could not be subscribed.
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
+    #[error(transparent)]
+    Connect(#[from] RedisConnectError),
     #[error("Redis unreachable: could not subscribe to progress events: {0}")]
     Unreachable(String),
 }
@@ -47,6 +56,7 @@ pub struct ProgressHub {
 struct Inner {
     subscriber: SubscriberClient,
     channels: Mutex<HashMap<String, Channel>>,
+    sessions: broadcast::Sender<SessionSignal>,
 }
 
 struct Channel {
@@ -79,21 +89,30 @@ impl Subscription {
 
 impl ProgressHub {
     /// Connects the process's subscriber client and starts dispatching.
-    pub async fn connect(redis_url: &str) -> Result<ProgressHub, RedisConnectError> {
-        Ok(ProgressHub::new(
-            crate::redis::connect_subscriber(redis_url).await?,
-        ))
+    pub async fn connect(redis_url: &str) -> Result<ProgressHub, HubError> {
+        ProgressHub::start(crate::redis::connect_subscriber(redis_url).await?).await
     }
 
-    /// A hub on `subscriber`, which nothing else may use.
-    pub fn new(subscriber: SubscriberClient) -> ProgressHub {
+    /// A hub on `subscriber`, which nothing else may use; returns once ended sessions reach it.
+    pub async fn start(subscriber: SubscriberClient) -> Result<ProgressHub, HubError> {
         let inner = Arc::new(Inner {
             subscriber,
             channels: Mutex::new(HashMap::new()),
+            sessions: broadcast::channel(SESSIONS_CAPACITY).0,
         });
         tokio::spawn(dispatch(Arc::downgrade(&inner)));
         tokio::spawn(resync_after_reconnect(Arc::downgrade(&inner)));
-        ProgressHub { inner }
+        inner
+            .subscriber
+            .subscribe(SESSIONS_CHANNEL)
+            .await
+            .map_err(|e| HubError::Unreachable(e.to_string()))?;
+        Ok(ProgressHub { inner })
+    }
+
+    /// Watches the session whose token hashes to `session_hash`, from now on.
+    pub fn watch_session(&self, user: UserId, session_hash: Vec<u8>) -> SessionWatch {
+        SessionWatch::new(self.inner.sessions.subscribe(), user, session_hash)
     }
 
     /// Follows a container's channel. Returns once Redis has confirmed the subscription, so
@@ -157,10 +176,24 @@ impl Inner {
         }
     }
 
+    /// Tells every stream that messages may have been missed.
     fn resync_all(&self) {
         for entry in self.lock().values() {
             let _ = entry.sender.send(HubMessage::Resync);
         }
+        let _ = self.sessions.send(SessionSignal::Recheck);
+    }
+
+    fn session_ended(&self, payload: &str) {
+        let signal = match SessionEnd::decode(payload) {
+            Some(end) => SessionSignal::Ended(Arc::new(end)),
+            None => {
+                tracing::warn!(channel = SESSIONS_CHANNEL, "malformed session message");
+                SessionSignal::Recheck
+            }
+        };
+        // No receiver means no open stream.
+        let _ = self.sessions.send(signal);
     }
 
     /// True while the entry behind `gate` is in the map without streams.
@@ -242,6 +275,10 @@ async fn dispatch(inner: Weak<Inner>) {
                     .as_str()
                     .map(|s| s.into_owned())
                     .unwrap_or_default();
+                if name == SESSIONS_CHANNEL {
+                    inner.session_ended(&payload);
+                    continue;
+                }
                 match decode(&payload) {
                     Ok(events) => inner.send(&name, HubMessage::Events(events.into())),
                     Err(e) => {
@@ -259,7 +296,8 @@ async fn dispatch(inner: Weak<Inner>) {
     }
 }
 
-/// After a reconnect: subscribes the channels again, then tells every stream to resync.
+/// After a reconnect: subscribes the channels again (the sessions channel too), then tells every
+/// stream to resync.
 async fn resync_after_reconnect(inner: Weak<Inner>) {
     let mut reconnects = match inner.upgrade() {
         Some(inner) => inner.subscriber.reconnect_rx(),

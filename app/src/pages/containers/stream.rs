@@ -9,7 +9,14 @@
 //! The EventSource is closed when the stream ends after a terminal event: a container that was
 //! retried has an old `error` followed by newer events, so the terminal event alone does not
 //! end the page's interest.
+//!
+//! The server ends the stream when its session ends; EventSource then reconnects and is refused.
+//! EventSource does not show the status, so a refused stream asks who is signed in, and goes to
+//! the login page on `Unauthorized`.
 
+use crate::api::session::who_am_i;
+use crate::components::shell::go_to_login;
+use crate::error::AppError;
 use domain::ContainerId;
 use domain::container::Phase;
 use domain::event::{EventKind, ProgressEvent, ScriptProgress};
@@ -154,6 +161,14 @@ impl Progress {
         } else if closed_by_browser {
             self.close();
             self.status.set(StreamStatus::Lost);
+            leptos::task::spawn_local(async {
+                if let Err(AppError::Unauthorized) = who_am_i().await {
+                    let here = web_sys::window()
+                        .and_then(|w| w.location().pathname().ok())
+                        .unwrap_or_default();
+                    go_to_login(&here);
+                }
+            });
         } else {
             // EventSource reconnects by itself with Last-Event-ID.
             self.status.set(StreamStatus::Connecting);
