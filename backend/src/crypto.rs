@@ -29,6 +29,8 @@ pub enum Purpose {
     NodeTokenSecret,
     RootPassword,
     ContainerCredential,
+    /// A container's own SSH private key (OpenSSH format), the one the worker logs in with.
+    ContainerSshKey,
 }
 
 impl Purpose {
@@ -37,6 +39,7 @@ impl Purpose {
             Purpose::NodeTokenSecret => b"infrahaus:node-token-secret",
             Purpose::RootPassword => b"infrahaus:root-password",
             Purpose::ContainerCredential => b"infrahaus:container-credential",
+            Purpose::ContainerSshKey => b"infrahaus:container-ssh-key",
         }
     }
 }

@@ -139,6 +139,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         request_key -> Nullable<Uuid>,
+        ssh_key_enc -> Nullable<Bytea>,
     }
 }
 

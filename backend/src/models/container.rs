@@ -1,5 +1,6 @@
 //! Containers infrahaus creates. The wizard's configuration is kept as JSON; the root password
-//! is kept sealed only until the create call has used it.
+//! is kept sealed only until the create call has used it; the container's own SSH private key
+//! is kept sealed for as long as the row exists.
 
 use crate::schema::containers;
 use chrono::{DateTime, Utc};
@@ -26,6 +27,9 @@ pub struct ContainerRow {
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The container's own SSH private key, sealed (`Purpose::ContainerSshKey`); `None` for
+    /// containers created before per-container keys.
+    pub ssh_key_enc: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for ContainerRow {
@@ -185,6 +189,28 @@ impl ContainerRow {
         containers::table
             .find(id)
             .select(containers::ssh_host_key.assume_not_null())
+            .first(conn)
+            .await
+    }
+
+    /// Stores the container's sealed SSH key unless one is stored already; returns the stored
+    /// one, so that retries and a worker taking over all use the first key.
+    pub async fn store_ssh_key_once(
+        conn: &mut AsyncPgConnection,
+        id: ContainerId,
+        sealed: &[u8],
+    ) -> QueryResult<Vec<u8>> {
+        diesel::update(
+            containers::table
+                .find(id)
+                .filter(containers::ssh_key_enc.is_null()),
+        )
+        .set(containers::ssh_key_enc.eq(sealed))
+        .execute(conn)
+        .await?;
+        containers::table
+            .find(id)
+            .select(containers::ssh_key_enc.assume_not_null())
             .first(conn)
             .await
     }

@@ -1,0 +1,1 @@
+ALTER TABLE containers DROP COLUMN ssh_key_enc;
