@@ -74,12 +74,19 @@ impl SshSession {
 
     fn key_ok(&self, key: &PublicKey) -> bool {
         match &self.target {
+            // As sshd does: the container's own `/root/.ssh/authorized_keys`, read at each
+            // attempt, so keys added or removed inside the container count at once.
             Target::Container { vmid } => {
-                let lines = self
+                let file = self
                     .sim
-                    .store
-                    .read(|s| s.containers.get(vmid).map(|c| c.authorized_keys.clone()));
-                is_authorized(key, &parse_authorized(&lines.unwrap_or_default()))
+                    .container_root(*vmid)
+                    .join("root/.ssh/authorized_keys");
+                let lines: Vec<String> = std::fs::read_to_string(file)
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect();
+                is_authorized(key, &parse_authorized(&lines))
             }
             Target::Node { authorized, .. } => is_authorized(key, authorized),
         }

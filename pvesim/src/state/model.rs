@@ -63,7 +63,8 @@ pub struct Container {
     /// `create` while the create task runs, like PVE's config lock.
     pub lock: Option<String>,
     pub password: Option<PasswordHash>,
-    /// OpenSSH public key lines accepted for root.
+    /// `ssh-public-keys` of the create call, written to root's `authorized_keys` in the container
+    /// (which the container's sshd reads; this list is not consulted after create).
     pub authorized_keys: Vec<String>,
     /// The container's ed25519 SSH host key (OpenSSH private key format).
     pub host_key: Option<String>,
