@@ -47,9 +47,10 @@ pub struct ConnectOptions {
     pub key: DeployKey,
     /// Tried when the server does not accept the key alone.
     pub password: Option<Password>,
-    /// The key stored after the first connection (see [`SshSession::host_key`]); `None` on
-    /// first use, when any key is accepted and reported for the caller to store.
-    pub pinned_host_key: Option<HostKey>,
+    /// The keys the server may present: the one stored after the first connection (see
+    /// [`SshSession::host_key`]), or those the caller learnt another way. Empty on first use,
+    /// when any key is accepted and reported for the caller to store.
+    pub pinned_host_keys: Vec<HostKey>,
     /// Limit for TCP connect, key exchange and authentication together.
     pub connect_timeout: Duration,
     /// How often to probe an idle connection; three unanswered probes close it.
@@ -70,7 +71,7 @@ impl ConnectOptions {
             user: user.into(),
             key,
             password: None,
-            pinned_host_key: None,
+            pinned_host_keys: Vec::new(),
             connect_timeout: Duration::from_secs(10),
             keepalive_interval: Some(Duration::from_secs(15)),
         }
@@ -84,7 +85,13 @@ impl ConnectOptions {
 
     /// Pins the host key stored after the first connection (`None`: first use).
     pub fn with_pinned_host_key(mut self, key: Option<HostKey>) -> Self {
-        self.pinned_host_key = key;
+        self.pinned_host_keys = key.into_iter().collect();
+        self
+    }
+
+    /// Accepts only these host keys (empty: first use, any key).
+    pub fn with_pinned_host_keys(mut self, keys: Vec<HostKey>) -> Self {
+        self.pinned_host_keys = keys;
         self
     }
 
@@ -132,7 +139,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<SshSession, RemoteError> {
 async fn handshake(opts: &ConnectOptions) -> Result<SshSession, RemoteError> {
     let seen = Arc::new(Mutex::new(None));
     let handler = PinningHandler {
-        pinned: opts.pinned_host_key.clone(),
+        pinned: opts.pinned_host_keys.clone(),
         seen: Arc::clone(&seen),
     };
     let result = client::connect(
@@ -155,10 +162,18 @@ async fn handshake(opts: &ConnectOptions) -> Result<SshSession, RemoteError> {
 
 fn client_config(opts: &ConnectOptions) -> client::Config {
     let mut preferred = Preferred::default();
-    if let Some(pinned) = &opts.pinned_host_key {
-        // Ask only for the pinned kind of key, so a server that also has other kinds cannot
+    if !opts.pinned_host_keys.is_empty() {
+        // Ask only for the pinned kinds of key, so a server that also has other kinds cannot
         // present one of those and look changed.
-        preferred.key = Cow::Owned(host_key_algorithms(pinned.algorithm()));
+        let mut algorithms = Vec::new();
+        for pinned in &opts.pinned_host_keys {
+            for algorithm in host_key_algorithms(pinned.algorithm()) {
+                if !algorithms.contains(&algorithm) {
+                    algorithms.push(algorithm);
+                }
+            }
+        }
+        preferred.key = Cow::Owned(algorithms);
     }
     client::Config {
         preferred,
@@ -217,11 +232,11 @@ async fn authenticate(
 fn classify(opts: &ConnectOptions, err: russh::Error, seen: Option<HostKey>) -> RemoteError {
     use russh::Error as E;
     match err {
-        E::UnknownKey => match (&opts.pinned_host_key, seen) {
-            (Some(expected), Some(seen)) => RemoteError::HostKeyMismatch {
+        E::UnknownKey => match seen {
+            Some(seen) if !opts.pinned_host_keys.is_empty() => RemoteError::HostKeyMismatch {
                 host: opts.host.clone(),
                 port: opts.port,
-                expected: expected.clone(),
+                expected: opts.pinned_host_keys.clone(),
                 seen,
             },
             _ => opts.protocol("the server's host key was rejected"),
@@ -229,12 +244,13 @@ fn classify(opts: &ConnectOptions, err: russh::Error, seen: Option<HostKey>) -> 
         E::NoCommonAlgo {
             kind: AlgorithmKind::Key,
             ..
-        } if opts.pinned_host_key.is_some() => opts.protocol(format_args!(
-            "the server no longer offers a {} host key, the kind that is pinned",
-            opts.pinned_host_key
-                .as_ref()
-                .map(HostKey::algorithm)
-                .expect("checked above")
+        } if !opts.pinned_host_keys.is_empty() => opts.protocol(format_args!(
+            "the server offers no {} host key, the kind that is pinned",
+            opts.pinned_host_keys
+                .iter()
+                .map(|k| k.algorithm().to_string())
+                .collect::<Vec<_>>()
+                .join(" or ")
         )),
         E::IO(_)
         | E::Disconnect
@@ -249,9 +265,9 @@ fn classify(opts: &ConnectOptions, err: russh::Error, seen: Option<HostKey>) -> 
     }
 }
 
-/// Accepts the pinned host key only, or any key when none is pinned; records the key seen.
+/// Accepts the pinned host keys only, or any key when none is pinned; records the key seen.
 pub(crate) struct PinningHandler {
-    pinned: Option<HostKey>,
+    pinned: Vec<HostKey>,
     seen: Arc<Mutex<Option<PublicKey>>>,
 }
 
@@ -263,10 +279,8 @@ impl client::Handler for PinningHandler {
         server_key: &PublicKeyOrCertificate,
     ) -> Result<bool, Self::Error> {
         let key = server_key.public_key();
-        let accepted = self
-            .pinned
-            .as_ref()
-            .is_none_or(|pinned| pinned.matches(&key));
+        let accepted =
+            self.pinned.is_empty() || self.pinned.iter().any(|pinned| pinned.matches(&key));
         *self.seen.lock().expect("host key slot") = Some(key);
         Ok(accepted)
     }

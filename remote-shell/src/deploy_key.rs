@@ -1,4 +1,5 @@
-//! [`DeployKey`]: the worker's ed25519 key pair, created on first start and kept on disk.
+//! [`DeployKey`]: an ed25519 key pair the worker logs in with: the node key, created on first
+//! start and kept on disk, and each container's own key, kept sealed in the database.
 
 use std::fmt;
 use std::fs;
@@ -14,23 +15,40 @@ use russh::keys::{Algorithm, HashAlg, PrivateKey};
 
 use crate::error::RemoteError;
 
-/// The worker's SSH key pair. Its public half goes into each container's `ssh-public-keys`;
-/// the private half never leaves the worker. `Debug` shows only the fingerprint.
+/// An SSH key pair of the worker: the node key (its public half in the Proxmox nodes'
+/// `authorized_keys`), or a container's own key (its public half in that container's
+/// `ssh-public-keys`). The private half never leaves the worker unsealed. `Debug` shows only
+/// the fingerprint.
 #[derive(Clone)]
 pub struct DeployKey(Arc<PrivateKey>);
 
 impl DeployKey {
-    /// The comment on the public key line.
+    /// The comment on the node key's public line.
     pub const COMMENT: &'static str = "infrahaus-worker";
 
-    /// A new random key, held in memory only.
+    /// A new random node key, held in memory only.
     pub fn generate() -> Self {
+        Self::generate_with_comment(Self::COMMENT)
+    }
+
+    /// A new random key whose public line ends with `comment` (e.g. `infrahaus-ct-120`).
+    pub fn generate_with_comment(comment: &str) -> Self {
         let mut seed = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut seed);
         let mut key = PrivateKey::from(Ed25519Keypair::from_seed(&seed));
         seed.fill(0);
-        key.set_comment(Self::COMMENT);
+        key.set_comment(comment);
         DeployKey(Arc::new(key))
+    }
+
+    /// Calls `seal` with the private key in OpenSSH format (to seal it before it is stored
+    /// anywhere); the text is wiped from memory afterwards.
+    pub fn with_openssh_private<T>(&self, seal: impl FnOnce(&str) -> T) -> Result<T, RemoteError> {
+        let pem = self
+            .0
+            .to_openssh(LineEnding::LF)
+            .map_err(|e| key_error(Path::new("<memory>"), e))?;
+        Ok(seal(&pem))
     }
 
     /// Reads the key at `path`, or creates it there (mode 0600, OpenSSH format, parent
@@ -51,14 +69,28 @@ impl DeployKey {
         Self::from_file_contents(Path::new("<memory>"), pem)
     }
 
-    /// `ssh-ed25519 AAAA… infrahaus-worker`: the line for `authorized_keys` and
-    /// Proxmox's `ssh-public-keys`.
+    /// `ssh-ed25519 AAAA… COMMENT`: the line for `authorized_keys` and Proxmox's
+    /// `ssh-public-keys`; the comment is the key's own, or [`COMMENT`](Self::COMMENT) if it
+    /// has none.
     pub fn public_openssh(&self) -> String {
         let mut public = self.0.public_key().clone();
-        public.set_comment(Self::COMMENT);
+        if public.comment().is_empty() {
+            public.set_comment(Self::COMMENT);
+        }
         public
             .to_openssh()
             .expect("an ed25519 public key always encodes")
+    }
+
+    /// Whether `line` (an `authorized_keys` line, options and comment allowed) holds this key.
+    pub fn is_in_line(&self, line: &str) -> bool {
+        let Ok(ours) = self.0.public_key().to_openssh() else {
+            return false;
+        };
+        let Some(blob) = ours.split_whitespace().nth(1) else {
+            return false;
+        };
+        line.split_whitespace().any(|word| word == blob)
     }
 
     /// `SHA256:…` of the public key.
@@ -165,6 +197,27 @@ mod tests {
         let line = DeployKey::generate().public_openssh();
         assert!(line.starts_with("ssh-ed25519 AAAA"), "{line}");
         assert!(line.ends_with(" infrahaus-worker"), "{line}");
+    }
+
+    #[test]
+    fn a_container_key_round_trips_with_its_comment() {
+        let key = DeployKey::generate_with_comment("infrahaus-ct-120");
+        let pem = key.with_openssh_private(str::to_owned).unwrap();
+        assert!(pem.contains("OPENSSH PRIVATE KEY"));
+        let again = DeployKey::from_openssh(&pem).unwrap();
+        assert_eq!(again.public_openssh(), key.public_openssh());
+        assert!(key.public_openssh().ends_with(" infrahaus-ct-120"));
+    }
+
+    #[test]
+    fn finds_itself_in_authorized_keys_lines() {
+        let key = DeployKey::generate();
+        let line = key.public_openssh();
+        let blob = line.split(' ').nth(1).unwrap();
+        assert!(key.is_in_line(&line));
+        assert!(key.is_in_line(&format!("from=\"10.0.0.1\" ssh-ed25519 {blob} other")));
+        assert!(!key.is_in_line(&DeployKey::generate().public_openssh()));
+        assert!(!key.is_in_line(""));
     }
 
     #[test]

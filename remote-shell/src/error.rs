@@ -25,17 +25,18 @@ pub enum RemoteError {
         user: String,
     },
 
-    /// The server presented another key than the pinned one; the connection was dropped
+    /// The server presented another key than the pinned one(s); the connection was dropped
     /// before authentication.
     #[error(
         "host key of {host}:{port} changed: pinned {}, server presented {}",
-        expected.fingerprint(),
+        HostKey::fingerprints(expected),
         seen.fingerprint()
     )]
     HostKeyMismatch {
         host: String,
         port: u16,
-        expected: HostKey,
+        /// The pinned keys, at least one.
+        expected: Vec<HostKey>,
         seen: HostKey,
     },
 

@@ -36,6 +36,14 @@ impl HostKey {
         self.0.fingerprint(HashAlg::Sha256).to_string()
     }
 
+    /// `SHA256:… or SHA256:…`: the fingerprints of `keys`, for messages.
+    pub fn fingerprints(keys: &[HostKey]) -> String {
+        keys.iter()
+            .map(HostKey::fingerprint)
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+
     /// The key algorithm, e.g. `ssh-ed25519`.
     pub fn algorithm(&self) -> Algorithm {
         self.0.algorithm()

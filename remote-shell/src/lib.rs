@@ -20,7 +20,9 @@
 //! Callers store the server's key as an OpenSSH public-key line without comment
 //! (`ssh-ed25519 AAAA…`, see [`HostKey::to_openssh`]). The first connection passes `None`
 //! and stores [`SshSession::host_key`]; later connections pass the stored key and a different
-//! key fails with [`RemoteError::HostKeyMismatch`] before authentication.
+//! key fails with [`RemoteError::HostKeyMismatch`] before authentication. A caller that learnt
+//! the server's keys another way (the worker reads a container's through its Proxmox node)
+//! pins all of them with [`ConnectOptions::with_pinned_host_keys`].
 
 pub mod command;
 pub mod connect;

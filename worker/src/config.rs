@@ -3,7 +3,7 @@
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `INFRAHAUS_WORKER_CONCURRENCY` | jobs run at once | `2` |
-//! | `INFRAHAUS_WORKER_DEPLOY_KEY_FILE` | the worker's SSH key pair, created 0600 on first start | `data/deploy_ed25519` |
+//! | `INFRAHAUS_WORKER_DEPLOY_KEY_FILE` | the worker's node key pair (for SSH to the Proxmox nodes only; containers get keys of their own), created 0600 on first start | `data/deploy_ed25519` |
 //! | `INFRAHAUS_WORKER_SHUTDOWN_SECS` | on SIGTERM, how long running jobs get to reach a checkpoint | `60` |
 //! | `INFRAHAUS_WORKER_RECLAIM_SECS` | how long a job may go without a heartbeat before another worker takes it over | `120` |
 //! | `INFRAHAUS_CONTAINER_SSH_PORT` | the port containers' sshd listens on | `22` |

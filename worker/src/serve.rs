@@ -1,4 +1,4 @@
-//! Wiring for the binary: connections, the deploy key, signals, and the runner with the
+//! Wiring for the binary: connections, the node key, signals, and the runner with the
 //! pipeline.
 
 use anyhow::Context;
@@ -25,11 +25,11 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     // A blocking read holds its connection: the reader gets one of its own.
     let dedicated = backend::redis::connect(&backend.redis_url).await?;
     let secrets = SecretBox::load_or_create(&backend.secret_key_file)?;
-    let deploy_key = load_deploy_key(&config).await?;
+    let node_key = load_deploy_key(&config).await?;
     tracing::info!(
         path = %config.deploy_key_file.display(),
-        public_key = %deploy_key.public_openssh(),
-        "deploy key; for the pct fallback, add its public key to /root/.ssh/authorized_keys on each Proxmox node"
+        public_key = %node_key.public_openssh(),
+        "node key (used only toward Proxmox nodes; each container gets its own key); add its public key to /root/.ssh/authorized_keys on each Proxmox node"
     );
     let queue = Queue::with_keys(
         redis.clone(),
@@ -41,7 +41,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         container_ssh_port: config.container_ssh_port,
         ..PipelineSettings::default()
     };
-    let pipeline = Pipeline::new(db, redis, secrets, deploy_key, settings);
+    let pipeline = Pipeline::new(db, redis, secrets, node_key, settings);
     let runner = RunnerConfig::new(config.concurrency)
         .with_reclaim_idle(config.reclaim_idle)
         .with_shutdown_deadline(config.shutdown_deadline);
@@ -86,7 +86,7 @@ async fn requeue_stalled_containers(
     }
 }
 
-/// Reads the deploy key, creating it (0600) on first start.
+/// Reads the node key (`INFRAHAUS_WORKER_DEPLOY_KEY_FILE`), creating it (0600) on first start.
 pub async fn load_deploy_key(config: &WorkerConfig) -> anyhow::Result<DeployKey> {
     let path = config.deploy_key_file.clone();
     tokio::task::spawn_blocking(move || DeployKey::load_or_create(&path))

@@ -47,7 +47,7 @@ async fn a_changed_host_key_is_refused_before_authentication_and_not_retried() {
     );
     match err {
         RemoteError::HostKeyMismatch { expected, seen, .. } => {
-            assert_eq!(expected, pinned);
+            assert_eq!(expected, [pinned]);
             assert_eq!(seen, new_key);
         }
         other => panic!("expected HostKeyMismatch, got {other:?}"),

@@ -1,5 +1,6 @@
 //! Phase 1, Create (0–20 %): `POST /nodes/{node}/lxc` with the job's configuration, the
-//! worker's deploy key and the job's tag, unless a container with that tag already exists.
+//! container's own public key and the job's tag, unless a container with that tag already
+//! exists.
 
 use std::time::Instant;
 
@@ -8,6 +9,7 @@ use backend::models::ContainerRow;
 use domain::container::Phase;
 use domain::spec::Ipv4Setup;
 use pve_client::lxc::{CreateCt, CtFeatures, NetConfig, RootFs};
+use remote_shell::DeployKey;
 
 use super::failure::{Failure, InfraExt};
 use super::job::{Job, job_tag};
@@ -70,7 +72,7 @@ impl Job<'_> {
                 }
             }
         }
-        // The container exists: the worker reaches it with its own key from now on.
+        // The container exists: the worker reaches it with the container's key from now on.
         let mut conn = self.conn().await?;
         ContainerRow::erase_root_password(&mut conn, self.id)
             .await
@@ -122,7 +124,8 @@ impl Job<'_> {
                 ))
             })?;
         self.redact(&password);
-        let params = self.create_params(password);
+        let key = self.ensure_container_key().await?;
+        let params = self.create_params(password, &key);
         let upid = self
             .pve()
             .lxc_create(self.pve_node(), &params)
@@ -135,10 +138,11 @@ impl Job<'_> {
         self.wait_task(&upid, "Creating the container").await
     }
 
-    /// The create call's parameters from the spec.
-    fn create_params(&self, password: String) -> CreateCt {
+    /// The create call's parameters from the spec: `key` is the container's own key (never
+    /// the node key), next to the user's key from the spec.
+    fn create_params(&self, password: String, key: &DeployKey) -> CreateCt {
         let spec = &self.spec;
-        let mut keys = vec![self.deps.deploy_key.public_openssh()];
+        let mut keys = vec![key.public_openssh()];
         keys.extend(spec.ssh_public_key.iter().map(|k| k.trim().to_owned()));
         let net0 = match &spec.ipv4 {
             Ipv4Setup::Dhcp => NetConfig::dhcp(&spec.bridge),

@@ -6,7 +6,8 @@
 //! - [`failure`]: failures for the user, stops at a checkpoint, and the worker's own failures.
 //! - `job`: one run's state and the helpers the phases share (events, checkpoints).
 //! - `create`, `start`, `deploy`, `sync`, `finalize`: the phases; `task` waits for Proxmox
-//!   tasks, `connect` reaches the container (directly or through the node with `pct`).
+//!   tasks, `connect` reaches the container (directly or through the node with `pct`),
+//!   `identity` keeps the container's own SSH key and reads its host keys through the node.
 //! - [`config_manager`], [`packages`], [`services`]: what is installed, how packages are
 //!   installed, how services are recognised.
 //! - `output`: running a command with its output streamed into the events.
@@ -15,6 +16,11 @@
 //! The root password is opened only for the create call and erased from the row once the
 //! container exists; it and every credential value are registered with the event sink's
 //! redactor (and the error message's) before anything could print them.
+//!
+//! # SSH identities
+//! The node key (the worker's key file) is trusted by the Proxmox nodes and used only toward
+//! them. Each container gets a key pair of its own, created before the create call and stored
+//! sealed in its row; only its public half goes to Proxmox and is ever printed.
 
 pub mod checkpoint;
 pub mod failure;
@@ -27,6 +33,7 @@ mod connect;
 mod create;
 mod deploy;
 mod finalize;
+mod identity;
 mod job;
 mod output;
 mod start;
@@ -93,13 +100,13 @@ impl Default for PipelineSettings {
 }
 
 /// What the pipeline needs from the process: database, Redis, the key for secrets at rest and
-/// the worker's SSH key.
+/// the worker's node key (for node SSH only).
 #[derive(Clone)]
 pub struct Pipeline {
     db: DbPool,
     redis: RedisClient,
     secrets: SecretBox,
-    deploy_key: DeployKey,
+    node_key: DeployKey,
     settings: PipelineSettings,
 }
 
@@ -108,14 +115,14 @@ impl Pipeline {
         db: DbPool,
         redis: RedisClient,
         secrets: SecretBox,
-        deploy_key: DeployKey,
+        node_key: DeployKey,
         settings: PipelineSettings,
     ) -> Self {
         Pipeline {
             db,
             redis,
             secrets,
-            deploy_key,
+            node_key,
             settings,
         }
     }

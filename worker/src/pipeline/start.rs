@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use backend::models::ContainerRow;
 use domain::container::Phase;
 use domain::spec::Ipv4Setup;
+use pve_client::PveError;
 use pve_client::lxc::GuestState;
 
 use super::failure::{Failure, InfraExt};
@@ -70,18 +71,9 @@ impl Job<'_> {
     pub(super) async fn dhcp_address(&self, wait: Duration) -> Result<Option<String>, Failure> {
         let deadline = Instant::now() + wait;
         loop {
-            match self
-                .pve()
-                .lxc_interfaces(self.pve_node(), self.vmid())
-                .await
-            {
-                Ok(interfaces) => {
-                    let found = interfaces
-                        .iter()
-                        .filter(|i| !i.is_loopback())
-                        .filter_map(|i| i.ipv4()?.parse::<Ipv4Addr>().ok())
-                        .find(|a| usable(*a));
-                    if let Some(address) = found {
+            match self.container_addresses().await {
+                Ok(addresses) => {
+                    if let Some(address) = addresses.into_iter().find(|a| usable(*a)) {
                         return Ok(Some(address.to_string()));
                     }
                 }
@@ -92,6 +84,31 @@ impl Job<'_> {
             }
             tokio::time::sleep(self.deps.settings.dhcp_poll).await;
         }
+    }
+
+    /// Every IPv4 address of the container's non-loopback interfaces, from `/interfaces`.
+    pub(super) async fn container_addresses(&self) -> Result<Vec<Ipv4Addr>, PveError> {
+        let interfaces = self
+            .pve()
+            .lxc_interfaces(self.pve_node(), self.vmid())
+            .await?;
+        let mut addresses: Vec<Ipv4Addr> = Vec::new();
+        for interface in interfaces.iter().filter(|i| !i.is_loopback()) {
+            let listed = interface
+                .ip_addresses
+                .iter()
+                .filter(|a| a.family == "inet")
+                .map(|a| a.address.as_str());
+            let inet = interface.inet.as_deref().and_then(|i| i.split('/').next());
+            for text in listed.chain(inet) {
+                if let Ok(address) = text.trim().parse::<Ipv4Addr>()
+                    && !addresses.contains(&address)
+                {
+                    addresses.push(address);
+                }
+            }
+        }
+        Ok(addresses)
     }
 
     pub(super) async fn store_ip(&self) -> Result<(), Failure> {

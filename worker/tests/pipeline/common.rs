@@ -43,6 +43,15 @@ impl Default for WorldOptions {
     }
 }
 
+impl WorldOptions {
+    /// The node's sshd refuses the worker's node key.
+    pub fn without_node_ssh() -> Self {
+        WorldOptions {
+            node_ssh_authorized: false,
+        }
+    }
+}
+
 pub struct World {
     pub sim: SimHandle,
     pub database_url: String,
@@ -167,6 +176,17 @@ impl World {
         Running { handle, shutdown }
     }
 
+    /// A runner with [`settings`](Self::settings) and a 30 s reclaim time.
+    pub async fn default_runner(&self) -> Running {
+        self.runner(self.settings(), Duration::from_secs(30)).await
+    }
+
+    /// Waits until the container is no longer `creating`; returns its row and transcript.
+    pub async fn finished(&self, id: ContainerId) -> (ContainerRow, String) {
+        let row = self.wait_finished(id).await;
+        (row, self.transcript(id).await)
+    }
+
     /// Inserts the container row (lifecycle `creating`, root password sealed).
     pub async fn insert(&self, spec: &ContainerSpec) -> ContainerId {
         let id = ContainerId::new_random();
@@ -288,6 +308,49 @@ impl World {
             fail_next: [(task_type.to_owned(), message.to_owned())].into(),
             ..FaultsPatch::default()
         });
+    }
+
+    /// The container's own SSH key, opened from its row.
+    pub async fn container_key(&self, id: ContainerId) -> DeployKey {
+        let sealed = self
+            .row(id)
+            .await
+            .ssh_key_enc
+            .expect("a stored container key");
+        let pem = self
+            .secrets
+            .open_str(Purpose::ContainerSshKey, &sealed)
+            .unwrap();
+        DeployKey::from_openssh(&pem).unwrap()
+    }
+
+    /// Checks the SSH identities of a finished container: its `authorized_keys` holds its own
+    /// key and not the node key; its private key is stored sealed and appears in no event.
+    pub async fn assert_own_ssh_key(&self, id: ContainerId, vmid: u32) {
+        let authorized = self.read(vmid, "/root/.ssh/authorized_keys").unwrap();
+        assert!(
+            !authorized.lines().any(|l| self.deploy_key.is_in_line(l)),
+            "the node key is not in the container: {authorized}"
+        );
+        let own = self.container_key(id).await;
+        assert!(
+            authorized.lines().any(|l| own.is_in_line(l)),
+            "the container's own key is: {authorized}"
+        );
+        let sealed = self.row(id).await.ssh_key_enc.unwrap();
+        assert!(
+            !String::from_utf8_lossy(&sealed).contains("OPENSSH PRIVATE KEY"),
+            "the private key is sealed"
+        );
+        let transcript = self.transcript(id).await;
+        let pem = own.with_openssh_private(str::to_owned).unwrap();
+        for line in pem.lines().filter(|l| !l.starts_with("-----")) {
+            assert!(
+                !transcript.contains(line),
+                "a private key line in the events"
+            );
+        }
+        assert!(!transcript.contains("PRIVATE KEY"), "{transcript}");
     }
 
     /// A file in the container's root, as text.

@@ -205,6 +205,7 @@ async fn without_a_reachable_sshd_it_deploys_through_the_node_with_pct() {
         .unwrap();
     assert_eq!(names, ["admin-password"]);
     drop(conn);
+    world.assert_own_ssh_key(id, 133).await;
     worker.stop().await;
 }
 

@@ -77,6 +77,11 @@ async fn end_to_end(ipv4: Ipv4Setup, expected_ip: Option<String>) {
         presented.unwrap(),
         "the container's host key is pinned"
     );
+    assert!(
+        transcript.contains("confirmed through the Proxmox node"),
+        "the host key is checked through the node: {transcript}"
+    );
+    world.assert_own_ssh_key(id, vmid).await;
     let checkpoint = Checkpoint::from_json(&row.checkpoint);
     assert_eq!(checkpoint.done, Some(Phase::Finalize));
     assert_eq!(checkpoint.scripts_done, 3);

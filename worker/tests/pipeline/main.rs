@@ -5,6 +5,8 @@
 mod common;
 mod failures;
 mod full;
+mod identity;
+mod impostor;
 mod runner;
 mod sigterm;
 mod takeover;
