@@ -17,7 +17,6 @@ use crate::config::{SimConfig, TokenSpec, UserSpec};
 use crate::error::SimError;
 use crate::faults::{Faults, FaultsPatch};
 use crate::sim::Sim;
-use crate::ssh::keys::HostKey;
 use crate::state::Store;
 use crate::{admin, api, lifecycle, sandbox, ssh, tls};
 
@@ -212,11 +211,7 @@ impl SimHandle {
 
     /// The container's SSH host public key (`ssh-ed25519 AAAA...`), once created.
     pub fn container_host_key(&self, vmid: u32) -> Option<String> {
-        let text = self
-            .sim
-            .store
-            .read(|s| s.containers.get(&vmid).and_then(|c| c.host_key.clone()))?;
-        HostKey::from_openssh(&text)
+        crate::ssh::container::host_key(&self.sim, vmid)
             .ok()
             .map(|k| k.public_openssh())
     }

@@ -343,19 +343,20 @@ async fn run(sim: &Arc<Sim>, vmid: u32, upid: &str, ostemplate: &str) -> Result<
         format!("done: {} root@{name}", host_key.fingerprint()),
     );
 
+    let private = host_key.private_openssh().map_err(|e| e.to_string())?;
     let root = sim.container_root(vmid);
     let spec = crate::sandbox::RootSpec {
         hostname: &name,
         os_release: template.os_release,
         debian: template.ostype == "debian",
         authorized_keys: &ct.authorized_keys,
+        host_private_key: &private,
         host_public_key: &host_key.public_openssh(),
         ssh_port: sim.ssh_port,
     };
     crate::sandbox::create_container_root(&root, &spec)
         .map_err(|e| format!("unable to create root filesystem: {e}"))?;
     let warnings = tasks::injected_warnings(sim, upid, "vzcreate");
-    let private = host_key.private_openssh().map_err(|e| e.to_string())?;
     sim.store.update(|s| {
         if let Some(ct) = s.containers.get_mut(&vmid) {
             ct.host_key = Some(private);

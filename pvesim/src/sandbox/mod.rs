@@ -92,12 +92,17 @@ fn usr_links(root: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(root.join("usr/local"))
 }
 
+/// The container's ed25519 host key, relative to its root; its sshd loads it at start.
+pub const HOST_KEY_FILE: &str = "etc/ssh/ssh_host_ed25519_key";
+
 /// What goes into a new container root.
 pub struct RootSpec<'a> {
     pub hostname: &'a str,
     pub os_release: &'a str,
     pub debian: bool,
     pub authorized_keys: &'a [String],
+    /// The ed25519 host key in OpenSSH private key format (written 0600 next to its `.pub`).
+    pub host_private_key: &'a str,
     pub host_public_key: &'a str,
     pub ssh_port: u16,
 }
@@ -175,6 +180,9 @@ pub fn create_container_root(root: &Path, spec: &RootSpec<'_>) -> std::io::Resul
         "root:x:0:\ndaemon:x:1:\nwww-data:x:33:\nnogroup:x:65534:\n",
     )?;
     write(&root.join("etc/resolv.conf"), "nameserver 127.0.0.53\n")?;
+    let host_key = root.join(HOST_KEY_FILE);
+    write(&host_key, spec.host_private_key)?;
+    mode(&host_key, 0o600)?;
     write(
         &root.join("etc/ssh/ssh_host_ed25519_key.pub"),
         &format!("{}\n", spec.host_public_key),

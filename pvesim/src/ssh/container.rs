@@ -5,15 +5,28 @@ use std::sync::Arc;
 
 use super::keys::HostKey;
 use super::{Target, serve};
+use crate::sandbox::HOST_KEY_FILE;
 use crate::sim::Sim;
+
+/// The host key the container's sshd presents: the one in the container's
+/// `/etc/ssh/ssh_host_ed25519_key`, as sshd loads it at start (the key recorded at create for
+/// containers from before the key was kept there).
+pub fn host_key(sim: &Sim, vmid: u32) -> Result<HostKey, String> {
+    let file = sim.container_root(vmid).join(HOST_KEY_FILE);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => sim
+            .store
+            .read(|s| s.containers.get(&vmid).and_then(|c| c.host_key.clone()))
+            .ok_or_else(|| format!("CT {vmid} has no SSH host key"))?,
+        Err(e) => return Err(format!("cannot read /{HOST_KEY_FILE}: {e}")),
+    };
+    HostKey::from_openssh(&text).map_err(|e| format!("/{HOST_KEY_FILE}: {e}"))
+}
 
 /// Serves SSH for `vmid` on `addr` with the container's host key.
 pub async fn start_endpoint(sim: &Arc<Sim>, vmid: u32, addr: SocketAddr) -> Result<(), String> {
-    let key_text = sim
-        .store
-        .read(|s| s.containers.get(&vmid).and_then(|c| c.host_key.clone()))
-        .ok_or_else(|| format!("CT {vmid} has no SSH host key"))?;
-    let key = HostKey::from_openssh(&key_text).map_err(|e| e.to_string())?;
+    let key = host_key(sim, vmid)?;
     let cancel = sim.cancel.child_token();
     {
         let mut endpoints = sim.endpoints();

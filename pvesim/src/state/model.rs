@@ -66,7 +66,8 @@ pub struct Container {
     /// `ssh-public-keys` of the create call, written to root's `authorized_keys` in the container
     /// (which the container's sshd reads; this list is not consulted after create).
     pub authorized_keys: Vec<String>,
-    /// The container's ed25519 SSH host key (OpenSSH private key format).
+    /// The ed25519 SSH host key generated at create (OpenSSH private key format); the sshd
+    /// loads the copy in the container's `/etc/ssh/ssh_host_ed25519_key`.
     pub host_key: Option<String>,
     /// The address assigned from the simulator's pool, if any (kept for the container's life).
     pub pool_ip: Option<Ipv4Addr>,
