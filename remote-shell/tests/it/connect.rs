@@ -26,6 +26,39 @@ async fn first_use_reports_the_host_key_and_the_pinned_key_is_accepted_later() {
 }
 
 #[tokio::test]
+async fn with_several_pinned_keys_any_of_them_is_accepted_and_no_other() {
+    let sshd = Sshd::start();
+    let other = |n: u8| {
+        let line = DeployKey::generate_with_comment(&format!("other-{n}")).public_openssh();
+        remote_shell::HostKey::parse(&line).unwrap()
+    };
+    let session =
+        connect(
+            &sshd
+                .options()
+                .with_pinned_host_keys(vec![other(1), sshd.host_key(), other(2)]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(session.host_key(), &sshd.host_key());
+
+    let err = connect(
+        &sshd
+            .options()
+            .with_pinned_host_keys(vec![other(3), other(4)]),
+    )
+    .await
+    .unwrap_err();
+    match err {
+        RemoteError::HostKeyMismatch { expected, seen, .. } => {
+            assert_eq!(expected.len(), 2);
+            assert_eq!(seen, sshd.host_key());
+        }
+        other => panic!("expected HostKeyMismatch, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_changed_host_key_is_refused_before_authentication_and_not_retried() {
     let mut sshd = Sshd::start();
     let pinned = sshd.host_key();
