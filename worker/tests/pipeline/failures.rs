@@ -68,6 +68,7 @@ async fn a_failed_create_task_is_reported_with_its_log_and_retry_creates_it() {
         world.row(id).await.root_password_enc.is_some(),
         "kept until the container exists"
     );
+    let key = world.container_key(id).await;
 
     retry(&world, id).await;
     let row = world.wait_finished(id).await;
@@ -78,6 +79,12 @@ async fn a_failed_create_task_is_reported_with_its_log_and_retry_creates_it() {
         world.transcript(id).await
     );
     assert!(row.root_password_enc.is_none());
+    assert_eq!(
+        world.container_key(id).await.public_openssh(),
+        key.public_openssh(),
+        "the retry creates it with the key made before the first create call"
+    );
+    world.assert_own_ssh_key(id, 130).await;
     assert_eq!(world.containers_with(130).await, 1);
     worker.stop().await;
 }
