@@ -11,11 +11,13 @@ use fred::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-/// Failed attempts allowed per account within [`THROTTLE_WINDOW_SECS`].
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-/// Failed attempts allowed per client address within [`THROTTLE_WINDOW_SECS`].
+/// Login attempts allowed per (account, client address) within [`THROTTLE_WINDOW_SECS`].
+pub const MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: i64 = 5;
+/// Login attempts allowed per client address within [`THROTTLE_WINDOW_SECS`].
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
+/// How long a login waits for a free password check before it is told to try again.
+const VERIFY_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Why a login or account change did not go through.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +27,9 @@ pub enum AccountError {
     BadCredentials,
     #[error("too many failed logins; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: i64 },
+    /// Every password check is busy; the attempt was not counted.
+    #[error("the server is busy checking other logins")]
+    Busy,
     #[error("the password must have at least {min} characters")]
     WeakPassword { min: usize },
     #[error("no such user: {0}")]
@@ -94,9 +99,10 @@ pub async fn create_user(
     Ok(User::create(conn, username, &hash).await?)
 }
 
-/// Sets a new password and ends the user's sessions.
+/// Sets a new password and ends the user's sessions, their open progress streams included.
 pub async fn reset_password(
     conn: &mut DbConn,
+    redis: &RedisClient,
     username: &str,
     password: &str,
 ) -> Result<(), AccountError> {
@@ -106,6 +112,7 @@ pub async fn reset_password(
         .ok_or_else(|| AccountError::NoSuchUser(username.to_owned()))?;
     User::set_password_hash(conn, user.id, &hash).await?;
     Session::delete_for_user(conn, user.id).await?;
+    crate::events::announce_session_end(redis, crate::events::SessionEnd::User(user.id)).await?;
     Ok(())
 }
 
@@ -116,7 +123,17 @@ pub struct NewSession {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Checks credentials, throttled per account and per client address, and opens a session.
+/// Checks credentials and opens a session.
+///
+/// # Throttling
+/// An attempt is counted in Redis *before* its password is checked, atomically with the check
+/// of the limits ([`COUNT_ATTEMPT`]), so a burst of parallel requests gets at most
+/// [`MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS`] password checks. Limits are per (account, client
+/// address) and per address, never per account alone: someone guessing from one address cannot
+/// lock the owner out at another. A successful login clears its (account, address) count and
+/// gives back its address count. Password checks (argon2id, 19 MiB each) run at most one per
+/// core at a time; an attempt that waits longer than a few seconds for one is refused as
+/// [`AccountError::Busy`] and not counted.
 pub async fn login(
     conn: &mut DbConn,
     redis: &RedisClient,
@@ -125,46 +142,23 @@ pub async fn login(
     client_address: &str,
     session_lifetime: Duration,
 ) -> Result<NewSession, AccountError> {
-    let account_key = format!(
-        "infrahaus:login-failures:account:{}",
-        username.to_lowercase()
-    );
-    let address_key = format!("infrahaus:login-failures:address:{client_address}");
-    for (key, limit) in [
-        (&account_key, MAX_FAILURES_PER_ACCOUNT),
-        (&address_key, MAX_FAILURES_PER_ADDRESS),
-    ] {
-        let failures: Option<i64> = redis.get(key).await?;
-        if failures.unwrap_or(0) >= limit {
-            let ttl: i64 = redis.ttl(key).await?;
-            return Err(AccountError::Throttled {
-                retry_after_secs: ttl.max(1),
-            });
-        }
+    let keys = ThrottleKeys::new(username, client_address);
+    let retry_after_secs = count_attempt(redis, &keys).await?;
+    if retry_after_secs > 0 {
+        return Err(AccountError::Throttled { retry_after_secs });
     }
-
     let user = User::find_by_username(conn, username).await?;
-    let stored_hash = user
-        .as_ref()
-        .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
-    let password_owned = password.to_owned();
-    let matches =
-        tokio::task::spawn_blocking(move || verify_password(&stored_hash, &password_owned))
-            .await
-            .unwrap_or(false);
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    let Some(matches) = verify_in_pool(stored_hash, password.to_owned()).await else {
+        uncount(redis, &[&keys.pair, &keys.address]).await?;
+        return Err(AccountError::Busy);
+    };
     let user = match (user, matches) {
         (Some(user), true) => user,
-        _ => {
-            for key in [&account_key, &address_key] {
-                let count: i64 = redis.incr(key).await?;
-                if count == 1 {
-                    let _: () = redis.expire(key, THROTTLE_WINDOW_SECS, None).await?;
-                }
-            }
-            return Err(AccountError::BadCredentials);
-        }
+        _ => return Err(AccountError::BadCredentials),
     };
-    let _: i64 = redis.del(&account_key).await?;
+    let _: i64 = redis.del(&keys.pair).await?;
+    uncount(redis, &[&keys.address]).await?;
 
     let (token, token_hash) = new_session_token();
     let expires_at = Utc::now() + session_lifetime;
@@ -174,6 +168,111 @@ pub async fn login(
         user,
         expires_at,
     })
+}
+
+/// Password checks done by this process since it started (for tests and metrics).
+pub fn password_checks() -> u64 {
+    PASSWORD_CHECKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+static PASSWORD_CHECKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Checks `password` against `stored_hash` (the decoy when the user does not exist) on a
+/// blocking thread, once a check slot is free; `None` when none was free in time.
+async fn verify_in_pool(stored_hash: Option<String>, password: String) -> Option<bool> {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    });
+    let _slot = tokio::time::timeout(VERIFY_QUEUE_WAIT, slots.acquire())
+        .await
+        .ok()?
+        .ok()?;
+    PASSWORD_CHECKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tokio::task::spawn_blocking(move || {
+        let hash = stored_hash.unwrap_or_else(|| decoy_hash().to_owned());
+        verify_password(&hash, &password)
+    })
+    .await
+    .ok()
+}
+
+/// The Redis keys that count one login's attempts.
+struct ThrottleKeys {
+    pair: String,
+    address: String,
+}
+
+impl ThrottleKeys {
+    fn new(username: &str, client_address: &str) -> ThrottleKeys {
+        // User names have at most 64 characters; a longer one never logs in anyway.
+        let account: String = username.to_lowercase().chars().take(64).collect();
+        ThrottleKeys {
+            pair: format!("infrahaus:login-attempts:pair:{client_address}:{account}"),
+            address: format!("infrahaus:login-attempts:address:{client_address}"),
+        }
+    }
+}
+
+/// Refuses when a limit is reached, else counts the attempt against every limit.
+/// KEYS: the counters. ARGV: window seconds, then each counter's limit.
+/// Returns 0 when counted, else the seconds until the fullest counter frees up.
+const COUNT_ATTEMPT: &str = r"
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count >= tonumber(ARGV[i + 1]) then
+    local ttl = redis.call('TTL', key)
+    if ttl < 1 then
+      redis.call('EXPIRE', key, ARGV[1])
+      ttl = tonumber(ARGV[1])
+    end
+    if ttl > wait then wait = ttl end
+  end
+end
+if wait > 0 then return wait end
+for _, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('EXPIRE', key, ARGV[1]) end
+end
+return 0
+";
+
+/// Takes one attempt back from each counter that still has one. KEYS: the counters.
+const UNCOUNT: &str = r"
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 0
+";
+
+async fn count_attempt(redis: &RedisClient, keys: &ThrottleKeys) -> Result<i64, AccountError> {
+    let args = vec![
+        THROTTLE_WINDOW_SECS.to_string(),
+        MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS.to_string(),
+        MAX_FAILURES_PER_ADDRESS.to_string(),
+    ];
+    eval(redis, COUNT_ATTEMPT, &[&keys.pair, &keys.address], args).await
+}
+
+async fn uncount(redis: &RedisClient, keys: &[&str]) -> Result<(), AccountError> {
+    eval(redis, UNCOUNT, keys, Vec::new()).await.map(drop)
+}
+
+/// `EVAL`s a short script (logins are rare enough not to need EVALSHA).
+async fn eval(
+    redis: &RedisClient,
+    script: &'static str,
+    keys: &[&str],
+    args: Vec<String>,
+) -> Result<i64, AccountError> {
+    use fred::types::{ClusterHash, CustomCommand, Value};
+    let mut argv: Vec<Value> = vec![script.into(), (keys.len() as i64).into()];
+    argv.extend(keys.iter().map(|k| Value::from(*k)));
+    argv.extend(args.into_iter().map(Value::from));
+    let command = CustomCommand::new_static("EVAL", ClusterHash::Offset(2), false);
+    let reply: Value = redis.custom(command, argv).await?;
+    Ok(reply.as_i64().unwrap_or(0))
 }
 
 #[cfg(test)]

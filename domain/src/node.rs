@@ -126,6 +126,23 @@ impl NodeForm {
     }
 }
 
+impl NodeInput {
+    /// Why the secret stored for `stored` may not be sent with these settings, if it may not.
+    /// A stored secret goes only to the host, port, TLS trust and token it was saved for; a
+    /// form that changes one of them must carry the secret again.
+    pub fn stored_secret_refusal(&self, stored: &NodeSummary) -> Option<&'static str> {
+        if !self.host.eq_ignore_ascii_case(&stored.host) || self.port != stored.port {
+            Some("Enter the token secret again: the address changed.")
+        } else if self.tls != stored.tls {
+            Some("Enter the token secret again: the certificate check changed.")
+        } else if self.token_id != stored.token_id {
+            Some("Enter the token secret again: the token ID changed.")
+        } else {
+            None
+        }
+    }
+}
+
 /// A Proxmox API token id: `user@realm!tokenid`.
 pub fn api_token_id(value: &str) -> Result<String, String> {
     let value = value.trim();
@@ -228,6 +245,40 @@ mod tests {
         let mut f = form();
         f.token_secret.clear();
         assert_eq!(f.validate(false).unwrap().token_secret, None);
+    }
+
+    #[test]
+    fn a_stored_secret_stays_with_its_address() {
+        let stored = {
+            let input = form().validate(true).unwrap();
+            NodeSummary {
+                id: NodeId::new_random(),
+                name: input.name,
+                host: input.host,
+                port: input.port,
+                ssh_port: input.ssh_port,
+                token_id: input.token_id,
+                tls: input.tls,
+            }
+        };
+        let edited = |spoil: fn(&mut NodeForm)| {
+            let mut f = form();
+            f.token_secret.clear();
+            spoil(&mut f);
+            f.validate(false).unwrap().stored_secret_refusal(&stored)
+        };
+        assert_eq!(edited(|_| {}), None);
+        assert_eq!(edited(|f| f.name = "renamed".into()), None);
+        assert_eq!(edited(|f| f.host = "192.168.1.5".to_uppercase()), None);
+        for spoil in [
+            (|f: &mut NodeForm| f.host = "127.0.0.1".into()) as fn(&mut NodeForm),
+            |f| f.port = "8443".into(),
+            |f| f.tls_mode = "system_ca".into(),
+            |f| f.fingerprint = "cd".repeat(32),
+            |f| f.token_id = "other@pve!tok".into(),
+        ] {
+            assert!(edited(spoil).is_some());
+        }
     }
 
     #[test]

@@ -37,17 +37,27 @@ ensure_commands() {
   [ ${#pkgs[@]} -eq 0 ] || ensure_apt "${pkgs[@]}"
 }
 
+# cheap_install ARGS... : `cargo install` with a build profile for tools whose own speed does not
+# matter: no LTO, many codegen units, little optimisation. Trunk's own release profile (fat LTO,
+# one codegen unit) took 27 minutes on 2 cores; this one takes a few.
+cheap_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_PROFILE_RELEASE_INCREMENTAL=false CARGO_PROFILE_RELEASE_STRIP=true \
+    cargo install --quiet "$@"
+}
+
 # ensure_frontend_tools: the wasm32 target, trunk, wasm-bindgen-cli and wasm-opt (binaryen from
 # npm: Debian's binaryen is too old for this wasm-bindgen).
 ensure_frontend_tools() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown || {
     say "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
   trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION" || {
-    say "installing trunk $TRUNK_VERSION (a few minutes, once)"
-    cargo install trunk --version "$TRUNK_VERSION" --locked --quiet; }
+    say "installing trunk $TRUNK_VERSION (about 4 minutes on 2 cores, once)"
+    cheap_install trunk --version "$TRUNK_VERSION" --locked; }
   wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION" || {
-    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (once)"
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet; }
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes, once)"
+    cheap_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"; }
   [ -x "$TOOLS/node_modules/.bin/wasm-opt" ] || {
     say "installing wasm-opt (binaryen $BINARYEN_VERSION) into .tools"
     mkdir -p "$TOOLS"

@@ -6,6 +6,7 @@
 //! | `INFRAHAUS_SITE_ROOT` | the built SPA (Trunk's `dist/`) | `dist` |
 //! | `INFRAHAUS_PUBLIC_URL` | the URL users open; `https://…` marks cookies `Secure` | `http://` + listen address |
 //! | `INFRAHAUS_SESSION_HOURS` | how long a login lasts | `168` |
+//! | `INFRAHAUS_TRUSTED_PROXIES` | comma-separated addresses of reverse proxies whose `X-Forwarded-For` names the client | none |
 //!
 //! plus the shared `DATABASE_URL`, `REDIS_URL` and `INFRAHAUS_SECRET_KEY_FILE`
 //! (see [`backend::config`]).
@@ -21,6 +22,7 @@ pub struct ServerConfig {
     pub site_root: PathBuf,
     pub public_url: String,
     pub session_hours: i64,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl ServerConfig {
@@ -43,7 +45,19 @@ impl ServerConfig {
                 reason: "expected 1 to 8760 hours".into(),
             });
         }
+        let trusted_proxies = var_or("INFRAHAUS_TRUSTED_PROXIES", "")?
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse().map_err(|_| ConfigError::Malformed {
+                    name: "INFRAHAUS_TRUSTED_PROXIES",
+                    reason: format!("{s:?} is not an IP address"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
+            trusted_proxies,
             backend,
             listen,
             site_root,

@@ -4,14 +4,22 @@
 //! # Layout
 //! - [`config`]: environment variables for the server.
 //! - [`auth`]: the session layer (401 for API calls, redirect to login for pages).
+//! - [`host`]: the host names and origins the server answers to.
 //! - [`origin`]: refuses state-changing requests from other sites.
+//! - [`headers`]: Content-Security-Policy and the other security headers.
+//! - [`refusal`]: the error responses the server builds itself.
 //! - [`spa`]: static files and the SPA's index page.
 
 pub mod auth;
 pub mod config;
+pub mod headers;
+pub mod host;
 pub mod origin;
 pub mod progress;
+pub mod refusal;
 pub mod spa;
+
+pub use host::HostPolicy;
 
 use app::ssr::ServerContext;
 use axum::Router;
@@ -23,8 +31,9 @@ use tokio::net::TcpListener;
 /// Server functions reachable without a session.
 pub const PUBLIC_API_PATHS: &[&str] = &["/api/login"];
 
-/// The whole application router.
-pub fn router(ctx: ServerContext, site_root: &Path) -> Router {
+/// The whole application router. Requests pass, outermost first: tracing, the host check, the
+/// security headers, the cross-origin check, then (under `/api`) the session layer.
+pub fn router(ctx: ServerContext, site_root: &Path, hosts: HostPolicy) -> Router {
     let server_fns = {
         let ctx = ctx.clone();
         move |req: axum::extract::Request| {
@@ -43,7 +52,12 @@ pub fn router(ctx: ServerContext, site_root: &Path) -> Router {
             "/api/containers/{id}/progress",
             progress::route(ctx.clone()),
         )
-        .route("/api/{*fn_name}", post(server_fns.clone()).get(server_fns))
+        .route(
+            "/api/{*fn_name}",
+            post(server_fns.clone())
+                .get(server_fns)
+                .layer(axum::middleware::from_fn(refusal::server_fn_status)),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             ctx.clone(),
             auth::require_session,
@@ -52,7 +66,15 @@ pub fn router(ctx: ServerContext, site_root: &Path) -> Router {
         .merge(api)
         .route("/health", get(|| async { "ok" }))
         .fallback_service(spa::service(site_root, ctx.clone()))
-        .layer(axum::middleware::from_fn(origin::refuse_cross_origin))
+        .layer(axum::middleware::from_fn_with_state(
+            hosts.clone(),
+            origin::refuse_cross_origin,
+        ))
+        .layer(axum::middleware::from_fn(headers::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            hosts,
+            host::require_known_host,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
@@ -68,6 +90,16 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// Serves the app on a free port of 127.0.0.1 in the background (tests, benchmarks); returns
+/// its base URL, `http://127.0.0.1:PORT`.
+pub async fn spawn_on_loopback(ctx: ServerContext, site_root: &Path) -> std::io::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let app = router(ctx, site_root, HostPolicy::loopback(address));
+    tokio::spawn(serve(listener, app, std::future::pending()));
+    Ok(format!("http://{address}"))
 }
 
 /// Deletes expired sessions once an hour, for as long as the server runs.

@@ -31,9 +31,9 @@
 //! the database. EventSource then reconnects, gets 401, and the page goes to the login page.
 //!
 //! # Errors
-//! 400 malformed id or cursor, 401 no session (the `/api` session layer, or the session ended
-//! while the stream opened), 404 unknown container, 503 database or Redis unreachable; the body
-//! is the app's `AppError` as JSON.
+//! 422 malformed id or cursor (the field is named), 401 no session (the `/api` session layer, or
+//! the session ended while the stream opened), 404 unknown container, 503 database or Redis
+//! unreachable; the body is the API's error envelope ([`crate::refusal`]).
 
 use app::error::AppError;
 use app::ssr::{CurrentUser, ServerContext};
@@ -84,20 +84,16 @@ async fn progress(
     headers: HeaderMap,
 ) -> Response {
     let Some(Extension(user)) = user else {
-        return refusal((StatusCode::UNAUTHORIZED, AppError::Unauthorized));
+        return crate::refusal::unauthorized();
     };
     match open(ctx, user, &id, query, &headers).await {
         Ok(response) => response,
-        Err(refused) => refusal(refused),
+        Err(refused) => crate::refusal::respond(&refused),
     }
 }
 
-type Refusal = (StatusCode, AppError);
-
-fn refusal((status, error): Refusal) -> Response {
-    let body = serde_json::to_string(&error).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
+/// Why a stream was not opened; answered with its own status by [`crate::refusal`].
+type Refusal = AppError;
 
 async fn open(
     ctx: ServerContext,
@@ -106,12 +102,9 @@ async fn open(
     query: ProgressQuery,
     headers: &HeaderMap,
 ) -> Result<Response, Refusal> {
-    let container_id: ContainerId = id.parse().map_err(|_| {
-        (
-            StatusCode::BAD_REQUEST,
-            AppError::field("id", "Not a container id."),
-        )
-    })?;
+    let container_id: ContainerId = id
+        .parse()
+        .map_err(|_| AppError::field("id", "Not a container id."))?;
     let after = cursor(headers, &query)?;
     // Watched before the session is checked again, so no ending between the two is missed.
     let session = ctx.progress.watch_session(user.id, user.session_hash);
@@ -125,10 +118,7 @@ async fn open(
     } else {
         let subscription = ctx.progress.subscribe(container_id).await.map_err(|e| {
             tracing::error!(container.id = %container_id, error = %e, "no progress subscription");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                AppError::Unavailable("Redis is not reachable right now.".into()),
-            )
+            AppError::Unavailable("Redis is not reachable right now.".into())
         })?;
         Some(subscription)
     };
@@ -144,12 +134,9 @@ async fn open(
         mode: Mode::CatchUp,
         read_ahead: None,
     };
-    feed.catch_up().await.map_err(|()| {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Unavailable("The database is not reachable right now.".into()),
-        )
-    })?;
+    feed.catch_up()
+        .await
+        .map_err(|()| AppError::Unavailable("The database is not reachable right now.".into()))?;
     if finished && feed.queue.is_empty() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
@@ -163,26 +150,21 @@ async fn lifecycle(
     container_id: ContainerId,
     session_hash: &[u8],
 ) -> Result<Lifecycle, Refusal> {
-    let mut conn = ctx
-        .conn()
-        .await
-        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e))?;
+    let mut conn = ctx.conn().await?;
     match Session::find_valid(&mut conn, session_hash, chrono::Utc::now())
         .await
         .map_err(AppError::from)
     {
         Ok(Some(_)) => {}
-        Ok(None) => return Err((StatusCode::UNAUTHORIZED, AppError::Unauthorized)),
-        Err(e) => return Err((StatusCode::SERVICE_UNAVAILABLE, e)),
+        Ok(None) => return Err(AppError::Unauthorized),
+        // An outage is not a logout.
+        Err(_) => {
+            return Err(AppError::Unavailable(
+                "The server cannot check your session right now.".into(),
+            ));
+        }
     }
-    match ContainerRow::find(&mut conn, container_id)
-        .await
-        .map_err(AppError::from)
-    {
-        Ok(row) => Ok(row.lifecycle),
-        Err(AppError::NotFound) => Err((StatusCode::NOT_FOUND, AppError::NotFound)),
-        Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e)),
-    }
+    Ok(ContainerRow::find(&mut conn, container_id).await?.lifecycle)
 }
 
 /// The SSE response sending `feed`'s events: each write carries every event ready at that moment.
@@ -231,10 +213,7 @@ fn cursor(headers: &HeaderMap, query: &ProgressQuery) -> Result<i64, Refusal> {
     };
     match text.parse::<i64>() {
         Ok(seq) if seq >= 0 => Ok(seq),
-        _ => Err((
-            StatusCode::BAD_REQUEST,
-            AppError::field("after", "Not an event number."),
-        )),
+        _ => Err(AppError::field("after", "Not an event number.")),
     }
 }
 

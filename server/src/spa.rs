@@ -1,7 +1,9 @@
 //! The built SPA: static files as they are, every other path answered with `index.html` for a
-//! signed-in user and a redirect to the login page for anyone else.
+//! signed-in user and a redirect to the login page for anyone else. While sessions cannot be
+//! checked (database away) the page is served as it is: its API calls answer 503 and the app
+//! shows that, instead of sending the user to the login page.
 
-use crate::auth::session_user;
+use crate::auth::{SessionCheck, check_session};
 use app::ssr::ServerContext;
 use axum::Router;
 use axum::extract::{Request, State};
@@ -38,7 +40,12 @@ pub fn service(site_root: &Path, ctx: ServerContext) -> Router {
 
 async fn index_page(State(state): State<SpaState>, jar: CookieJar, req: Request) -> Response {
     let path = req.uri().path().to_owned();
-    if !PUBLIC_PAGES.contains(&path.as_str()) && session_user(&state.ctx, &jar).await.is_none() {
+    if !PUBLIC_PAGES.contains(&path.as_str())
+        && matches!(
+            check_session(&state.ctx, &jar).await,
+            SessionCheck::Anonymous
+        )
+    {
         let next = req
             .uri()
             .path_and_query()
@@ -56,8 +63,12 @@ async fn index_page(State(state): State<SpaState>, jar: CookieJar, req: Request)
     }
     match tokio::fs::read(&state.index).await {
         Ok(html) => {
+            let csp = crate::headers::csp_for_index(&String::from_utf8_lossy(&html));
             let mut response = (StatusCode::OK, html).into_response();
             let headers = response.headers_mut();
+            if let Ok(csp) = HeaderValue::from_str(&csp) {
+                headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+            }
             headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/html; charset=utf-8"),

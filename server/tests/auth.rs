@@ -59,7 +59,7 @@ async fn wrong_password_and_unknown_user_get_the_same_message() {
             json!({"username": testkit::unique("ghost"), "password": "nope nope"}),
         )
         .await;
-    assert_eq!(wrong_password, json!("LoginFailed"));
+    assert_eq!(wrong_password["error"], "login_failed", "{wrong_password}");
     assert_eq!((s1, &wrong_password), (s2, &unknown_user));
     let (status, _) = app.call(&client, "/api/whoami", json!({})).await;
     assert_eq!(status, 401);
@@ -75,8 +75,8 @@ async fn empty_fields_get_field_errors() {
             json!({"username": " ", "password": ""}),
         )
         .await;
-    assert!(body["Invalid"]["username"].is_string(), "{body}");
-    assert!(body["Invalid"]["password"].is_string(), "{body}");
+    assert!(body["fields"]["username"].is_string(), "{body}");
+    assert!(body["fields"]["password"].is_string(), "{body}");
 }
 
 #[tokio::test]
@@ -97,37 +97,112 @@ async fn an_expired_session_is_refused() {
     assert_eq!(status, 200);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (status, body) = app.call(&client, "/api/whoami", json!({})).await;
-    assert_eq!((status, body), (401, json!("Unauthorized")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("unauthorized"))
+    );
 }
 
 #[tokio::test]
-async fn repeated_failures_throttle_the_account_even_with_the_right_password() {
+async fn failures_throttle_the_account_at_that_address_only() {
     let app = TestApp::start().await;
     let name = app.user("correct horse battery").await;
-    let client = app.client();
-    for _ in 0..backend::accounts::MAX_FAILURES_PER_ACCOUNT {
+    let attacker = app.client();
+    for _ in 0..backend::accounts::MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS {
         let (_, body) = app
             .call(
-                &client,
+                &attacker,
                 "/api/login",
                 json!({"username": name, "password": "wrong pass"}),
             )
             .await;
-        assert_eq!(body, json!("LoginFailed"));
+        assert_eq!(body["error"], "login_failed", "{body}");
     }
     let (_, body) = app
         .call(
-            &client,
+            &attacker,
             "/api/login",
             json!({"username": name, "password": "correct horse battery"}),
         )
         .await;
-    let retry = body["Throttled"]["retry_after_secs"]
+    let retry = body["retry_after_secs"]
         .as_i64()
         .unwrap_or_else(|| panic!("not throttled: {body}"));
     assert!(retry > 0 && retry <= backend::accounts::THROTTLE_WINDOW_SECS);
-    let (status, _) = app.call(&client, "/api/whoami", json!({})).await;
+    let (status, _) = app.call(&attacker, "/api/whoami", json!({})).await;
     assert_eq!(status, 401);
+
+    let owner = app.client();
+    let (status, body) = app
+        .call(
+            &owner,
+            "/api/login",
+            json!({"username": name, "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(
+        status, 200,
+        "the owner at another address was locked out: {body}"
+    );
+}
+
+#[tokio::test]
+async fn a_burst_of_60_wrong_passwords_checks_at_most_5_and_the_owner_still_logs_in() {
+    let app = TestApp::start().await;
+    let name = app.user("correct horse battery").await;
+    let attacker = app.client();
+    let checks_before = backend::accounts::password_checks();
+    let attempts = (0..60).map(|i| {
+        let (app, attacker, name) = (&app, attacker.clone(), name.clone());
+        async move {
+            app.call(
+                &attacker,
+                "/api/login",
+                json!({"username": name, "password": format!("guess {i}")}),
+            )
+            .await
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let checks = backend::accounts::password_checks() - checks_before;
+    assert!(checks <= 5, "{checks} passwords were checked");
+    let failed = answers
+        .iter()
+        .filter(|(status, b)| *status == 401 && b["error"] == "login_failed")
+        .count();
+    let throttled = answers
+        .iter()
+        .filter(|(status, b)| *status == 429 && b["error"] == "throttled")
+        .count();
+    assert_eq!(failed as u64, checks, "{answers:?}");
+    assert_eq!(failed + throttled, 60, "{answers:?}");
+
+    let owner = app.client();
+    let (status, body) = app
+        .call(
+            &owner,
+            "/api/login",
+            json!({"username": name, "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(status, 200, "the owner was locked out: {body}");
+}
+
+#[tokio::test]
+async fn successful_logins_do_not_use_up_the_address_limit() {
+    let app = TestApp::start().await;
+    let name = app.user("correct horse battery").await;
+    let address = testkit::unique_client_address();
+    for _ in 0..backend::accounts::MAX_FAILURES_PER_ADDRESS + 2 {
+        let (status, body) = app
+            .call(
+                &app.client_from(&address),
+                "/api/login",
+                json!({"username": name, "password": "correct horse battery"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
 }
 
 #[tokio::test]
@@ -234,4 +309,132 @@ async fn static_assets_are_served_without_a_session() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/wasm");
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::start().await;
+    let (client, _) = app.logged_in().await;
+    let anonymous = app.client();
+    let index = std::fs::read_to_string(testkit::site_root().join("index.html")).unwrap();
+    let requests = [
+        anonymous.get(format!("{}/login", app.url)),
+        client.get(format!("{}/settings", app.url)),
+        anonymous.get(format!("{}/settings", app.url)),
+        anonymous.post(format!("{}/api/whoami", app.url)),
+        anonymous.get(format!("{}/health", app.url)),
+    ];
+    for request in requests {
+        let response = request.send().await.unwrap();
+        let url = response.url().to_string();
+        let headers = response.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        for directive in [
+            "default-src 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "'wasm-unsafe-eval'",
+        ] {
+            assert!(
+                csp.contains(directive),
+                "{url}: {directive} missing in {csp}"
+            );
+        }
+        assert!(
+            !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
+            "{csp}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{url}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{url}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{url}");
+        if url.ends_with("/login") && index.contains("<script type=\"module\">") {
+            assert!(
+                csp.contains("'sha256-"),
+                "the index's inline script is not allowed: {csp}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_request_for_another_host_is_refused_before_any_handler() {
+    let app = TestApp::start().await;
+    let name = app.user("correct horse battery").await;
+    let client = app.client();
+    for (host, origin) in [
+        ("evil.test", "http://evil.test"),
+        ("evil.test", ""),
+        ("127.0.0.1:1", ""),
+    ] {
+        let mut request = client
+            .post(format!("{}/api/login", app.url))
+            .header("host", host)
+            .header("content-type", "application/json")
+            .body(json!({"username": name, "password": "correct horse battery"}).to_string());
+        if !origin.is_empty() {
+            request = request.header("origin", origin);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 400, "Host: {host}");
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "Host: {host}"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(body.to_string().contains("host"), "{body}");
+        let page = client
+            .get(format!("{}/login", app.url))
+            .header("host", host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 400, "page for Host: {host}");
+    }
+    let localhost = app.url.replace("127.0.0.1", "localhost");
+    let page = client
+        .get(format!("{localhost}/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        200,
+        "localhost on the listening port is this server"
+    );
+}
+
+#[tokio::test]
+async fn a_database_outage_answers_503_and_keeps_the_session() {
+    let (app, database) = TestApp::start_behind_db_gate().await;
+    let (client, _) = app.logged_in().await;
+    database.shut();
+
+    let response = client
+        .post(format!("{}/api/whoami", app.url))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let body = response.text().await.unwrap();
+    assert!(body.contains("database"), "{body}");
+    assert!(body.contains("session is kept"), "{body}");
+    let page = client
+        .get(format!("{}/containers", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        200,
+        "the page is served, not a redirect to the login"
+    );
+
+    database.open().await;
+    common::eventually("the session works again", || async {
+        app.call(&client, "/api/whoami", json!({})).await.0 == 200
+    })
+    .await;
 }

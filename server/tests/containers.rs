@@ -246,7 +246,7 @@ async fn list_and_detail_show_every_container_without_secrets() {
         )
         .await;
     assert_ne!(status, 200);
-    assert_eq!(missing, json!("NotFound"));
+    assert_eq!(missing["error"], "not_found", "{missing}");
 }
 
 #[tokio::test]
@@ -358,7 +358,7 @@ async fn reveal_opens_one_credential_and_never_logs_or_stores_it_in_events() {
         )
         .await;
     assert_ne!(status, 200);
-    assert_eq!(missing, json!("NotFound"));
+    assert_eq!(missing["error"], "not_found", "{missing}");
 
     let logged = log.text();
     assert!(
@@ -421,7 +421,7 @@ async fn power_actions_start_shut_down_and_stop_the_container_on_its_node() {
         )
         .await;
     assert_ne!(status, 200);
-    assert!(body["Conflict"].is_string(), "{body}");
+    assert!(common::message_if(&body, "conflict").is_string(), "{body}");
     sim.shutdown().await;
 }
 
@@ -459,7 +459,7 @@ async fn delete_stops_and_destroys_the_container_then_forgets_it() {
     let (_, missing) = app
         .call(&client, "/api/containers/get", json!({"id": id}))
         .await;
-    assert_eq!(missing, json!("NotFound"));
+    assert_eq!(missing["error"], "not_found", "{missing}");
     let mut conn = app.ctx.db.get().await.unwrap();
     assert!(
         CredentialRow::names(&mut conn, id)
@@ -488,7 +488,7 @@ async fn delete_tolerates_a_container_already_gone_and_spares_a_stranger_with_it
     let (_, missing) = app
         .call(&client, "/api/containers/get", json!({"id": gone}))
         .await;
-    assert_eq!(missing, json!("NotFound"));
+    assert_eq!(missing["error"], "not_found", "{missing}");
 
     // Creation failed because someone else's container has the VMID: that one stays.
     create_on_sim(&pve, 151, "someone-else").await;
@@ -506,7 +506,7 @@ async fn delete_tolerates_a_container_already_gone_and_spares_a_stranger_with_it
         .call(&client, "/api/containers/delete", json!({"id": creating}))
         .await;
     assert_ne!(status, 200);
-    assert!(body["Conflict"].is_string(), "{body}");
+    assert!(common::message_if(&body, "conflict").is_string(), "{body}");
     assert!(exists_on_sim(&pve, 152).await);
     sim.shutdown().await;
 }
@@ -564,12 +564,12 @@ async fn retry_requeues_a_failed_creation_once_and_records_it() {
         .call(&client, "/api/containers/retry", json!({"id": id}))
         .await;
     assert_ne!(status, 200);
-    assert!(body["Conflict"].is_string(), "{body}");
+    assert!(common::message_if(&body, "conflict").is_string(), "{body}");
     let ready = container_row(&app, node, "web-2", 121, Lifecycle::Ready).await;
     let (_, body) = app
         .call(&client, "/api/containers/retry", json!({"id": ready}))
         .await;
-    assert!(body["Conflict"].is_string(), "{body}");
+    assert!(common::message_if(&body, "conflict").is_string(), "{body}");
     assert_eq!(
         EventRow::count(&mut conn, id).await.unwrap(),
         4,

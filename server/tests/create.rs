@@ -285,7 +285,7 @@ async fn each_invalid_field_is_named_and_nothing_is_stored_or_queued() {
         let (status, body) = s.create(&form).await;
         assert_ne!(status, 200, "{field}: {body}");
         assert!(
-            body["Invalid"][field].is_string(),
+            body["fields"][field].is_string(),
             "{field} should be named: {body}"
         );
     }
@@ -296,7 +296,7 @@ async fn each_invalid_field_is_named_and_nothing_is_stored_or_queued() {
     let mut form = s.form(150);
     form.spec.node_id = NodeId::new_random();
     let (_, body) = s.create(&form).await;
-    assert!(body["Invalid"]["node_id"].is_string(), "{body}");
+    assert!(body["fields"]["node_id"].is_string(), "{body}");
     assert!(s.rows().await.is_empty());
     s.sim.shutdown().await;
 }
@@ -317,7 +317,7 @@ async fn a_vmid_taken_on_the_node_or_by_our_own_creating_container_is_refused() 
 
     let (code, body) = s.create(&s.form(170)).await;
     assert_ne!(code, 200, "{body}");
-    let message = body["Invalid"]["vmid"]
+    let message = body["fields"]["vmid"]
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(message.contains("already used"), "{message}");
@@ -335,7 +335,7 @@ async fn a_vmid_taken_on_the_node_or_by_our_own_creating_container_is_refused() 
     assert_eq!(status["free"], json!(false), "{status}");
     let (code, body) = s.create(&s.form(171)).await;
     assert_ne!(code, 200, "{body}");
-    assert!(body["Invalid"]["vmid"].is_string(), "{body}");
+    assert!(body["fields"]["vmid"].is_string(), "{body}");
     assert_eq!(s.rows().await.len(), 1);
 
     let (_, status) = s
@@ -377,7 +377,7 @@ async fn two_deploys_of_one_vmid_at_once_create_one_container() {
     assert_eq!(codes[0], 200, "{} / {}", first.1, second.1);
     assert_ne!(codes[1], 200, "{} / {}", first.1, second.1);
     let refused = if first.0 == 200 { &second.1 } else { &first.1 };
-    assert!(refused["Invalid"]["vmid"].is_string(), "{refused}");
+    assert!(refused["fields"]["vmid"].is_string(), "{refused}");
     assert_eq!(s.rows().await.len(), 1);
     assert_eq!(s.queued_jobs().await.len(), 1);
 
@@ -387,7 +387,7 @@ async fn two_deploys_of_one_vmid_at_once_create_one_container() {
             json!({"node_id": s.node, "vmid": 99}),
         )
         .await;
-    assert!(body["Invalid"]["vmid"].is_string(), "{body}");
+    assert!(body["fields"]["vmid"].is_string(), "{body}");
     s.sim.shutdown().await;
 }
 
@@ -412,7 +412,7 @@ async fn with_redis_down_deploy_fails_clearly_and_leaves_no_row() {
         .call(&client, "/api/containers/create", json!({ "form": form }))
         .await;
     assert_ne!(status, 200, "{body}");
-    let message = body["Unavailable"]
+    let message = common::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(message.contains("job queue"), "{message}");
@@ -504,7 +504,7 @@ async fn an_unreachable_node_gives_a_clear_error_and_deploy_stores_nothing() {
         .call("/api/resources/node", json!({ "node_id": gone }))
         .await;
     assert_ne!(status, 200, "{body}");
-    let message = body["Unavailable"]
+    let message = common::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(
@@ -517,7 +517,10 @@ async fn an_unreachable_node_gives_a_clear_error_and_deploy_stores_nothing() {
     let (status, body) = s.create(&form).await;
     assert_ne!(status, 200, "{body}");
     assert!(
-        body["Unavailable"].as_str().unwrap().contains("gone"),
+        common::message_if(&body, "unavailable")
+            .as_str()
+            .unwrap()
+            .contains("gone"),
         "{body}"
     );
     assert!(s.rows().await.is_empty());
@@ -530,10 +533,9 @@ async fn with_queue(app: &TestApp, queue: backend::queue::Queue) -> TestApp {
         queue,
         ..app.ctx.clone()
     };
-    let router = server::router(ctx.clone(), &testkit::site_root());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(listener, router, std::future::pending()));
+    let url = server::spawn_on_loopback(ctx.clone(), &testkit::site_root())
+        .await
+        .unwrap();
     TestApp {
         url,
         ctx,

@@ -71,7 +71,7 @@ async fn bad_fields_are_named_and_nothing_is_written() {
         .call(&client, "/api/nodes/save", json!({"id": null, "form": bad}))
         .await;
     assert_ne!(status, 200);
-    let fields: Vec<&String> = body["Invalid"].as_object().unwrap().keys().collect();
+    let fields: Vec<&String> = body["fields"].as_object().unwrap().keys().collect();
     assert_eq!(fields, ["fingerprint", "host", "token_id"]);
     let (_, list) = app.call(&client, "/api/nodes/list", json!({})).await;
     assert_eq!(list, json!([]));
@@ -95,7 +95,7 @@ async fn a_duplicate_name_is_a_field_error() {
         )
         .await;
     assert!(
-        body["Invalid"]["name"]
+        body["fields"]["name"]
             .as_str()
             .unwrap()
             .contains("already exists"),
@@ -117,14 +117,14 @@ async fn editing_without_a_secret_keeps_it_and_delete_removes_the_node() {
     let id = saved["id"].clone();
     let mut edit = form("pve-main");
     edit["token_secret"] = json!("");
-    edit["tls_mode"] = json!("system_ca");
+    edit["ssh_port"] = json!("2222");
     let (status, edited) = app
         .call(&client, "/api/nodes/save", json!({"id": id, "form": edit}))
         .await;
     assert_eq!(status, 200, "{edited}");
     assert_eq!(
-        (edited["name"].as_str(), &edited["tls"]),
-        (Some("pve-main"), &json!({"mode": "system_ca"}))
+        (edited["name"].as_str(), edited["ssh_port"].as_u64()),
+        (Some("pve-main"), Some(2222))
     );
 
     let mut conn = app.ctx.db.get().await.unwrap();
@@ -149,7 +149,7 @@ async fn editing_without_a_secret_keeps_it_and_delete_removes_the_node() {
     let (_, body) = app
         .call(&client, "/api/nodes/delete", json!({"id": id}))
         .await;
-    assert_eq!(body, json!("NotFound"));
+    assert_eq!(body["error"], "not_found", "{body}");
 }
 
 #[tokio::test]
@@ -170,7 +170,7 @@ async fn test_connection_reports_the_exact_reason_it_failed() {
             json!({"id": null, "form": target}),
         )
         .await;
-    let message = body["Unavailable"]
+    let message = common::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(message.to_lowercase().contains("refused"), "{message}");
@@ -180,7 +180,7 @@ async fn test_connection_reports_the_exact_reason_it_failed() {
     let (_, body) = app
         .call(&client, "/api/nodes/test", json!({"id": null, "form": bad}))
         .await;
-    assert!(body["Invalid"]["host"].is_string(), "{body}");
+    assert!(body["fields"]["host"].is_string(), "{body}");
 }
 
 /// A simulated node with one token.
@@ -270,7 +270,7 @@ async fn test_connection_against_a_node_shows_its_version_and_findings() {
             json!({"id": null, "form": wrong_secret}),
         )
         .await;
-    let message = body["Unavailable"]
+    let message = common::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"))
         .to_lowercase();
@@ -288,7 +288,7 @@ async fn test_connection_against_a_node_shows_its_version_and_findings() {
             json!({"id": null, "form": wrong_pin}),
         )
         .await;
-    let message = body["Unavailable"]
+    let message = common::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(
@@ -296,4 +296,80 @@ async fn test_connection_against_a_node_shows_its_version_and_findings() {
         "the message names the certificate seen: {message}"
     );
     sim.shutdown().await;
+}
+
+/// The attack from issue 14: a signed-in account points a saved node's id at a host of its own,
+/// with a fingerprint of its choosing and no secret, hoping the server sends the stored one.
+#[tokio::test]
+async fn a_stored_secret_is_never_sent_to_another_address() {
+    let app = TestApp::start().await;
+    let (client, _) = app.logged_in().await;
+    let (_, saved) = app
+        .call(
+            &client,
+            "/api/nodes/save",
+            json!({"id": null, "form": form("pve")}),
+        )
+        .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while listener.accept().await.is_ok() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+
+    let changes: [(&str, Value, &str); 4] = [
+        ("host", json!("127.0.0.1"), "address changed"),
+        ("port", json!(port.to_string()), "address changed"),
+        (
+            "fingerprint",
+            json!("cd".repeat(32)),
+            "certificate check changed",
+        ),
+        ("token_id", json!("attacker@pve!tok"), "token ID changed"),
+    ];
+    for (field, value, reason) in changes {
+        let mut hostile = form("pve");
+        hostile["token_secret"] = json!("");
+        hostile["host"] = json!("127.0.0.1");
+        hostile["port"] = json!(port.to_string());
+        if field == "fingerprint" || field == "token_id" {
+            hostile = form("pve");
+            hostile["token_secret"] = json!("");
+        }
+        hostile[field] = value;
+        for path in ["/api/nodes/test", "/api/nodes/save"] {
+            let (status, body) = app
+                .call(&client, path, json!({"id": saved["id"], "form": hostile}))
+                .await;
+            assert!(
+                (400..500).contains(&status),
+                "{path} {field}: {status} {body}"
+            );
+            let message = body["fields"]["token_secret"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{path} {field}: {body}"));
+            assert!(
+                message.contains("Enter the token secret again"),
+                "{message}"
+            );
+            assert!(message.contains(reason), "{field}: {message}");
+            assert!(!body.to_string().contains("7d1c2b6a"), "{body}");
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the server connected to the caller's host"
+    );
+    let mut conn = app.ctx.db.get().await.unwrap();
+    let row = backend::models::NodeRow::find_by_name(&mut conn, "pve")
+        .await
+        .unwrap()
+        .expect("the node is unchanged");
+    assert_eq!((row.host.as_str(), row.port), ("192.0.2.10", 8006));
 }

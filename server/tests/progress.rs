@@ -161,7 +161,9 @@ async fn malformed_and_unknown_ids_and_cursors_are_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.status(), 422);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert!(body["fields"]["id"].is_string(), "{body}");
     let unknown = ContainerId::new_random();
     let missing = client.get(url(&app, unknown)).send().await.unwrap();
     assert_eq!(missing.status(), 404);
@@ -174,7 +176,10 @@ async fn malformed_and_unknown_ids_and_cursors_are_refused() {
             .get(url(&app, container))
             .header("last-event-id", "-1"),
     ] {
-        assert_eq!(request.send().await.unwrap().status(), 400);
+        let refused = request.send().await.unwrap();
+        assert_eq!(refused.status(), 422);
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert!(body["fields"]["after"].is_string(), "{body}");
     }
 }
 
@@ -516,14 +521,7 @@ async fn a_password_reset_ends_every_stream_of_the_user() {
     let mut unrelated = open(&app, &someone_else, container).await;
 
     let mut conn = app.ctx.db.get().await.unwrap();
-    backend::accounts::reset_password(&mut conn, &name, "a new horse battery")
-        .await
-        .unwrap();
-    let user = backend::models::User::find_by_username(&mut conn, &name)
-        .await
-        .unwrap()
-        .unwrap();
-    events::announce_session_end(&app.ctx.redis, events::SessionEnd::User(user.id))
+    backend::accounts::reset_password(&mut conn, &app.ctx.redis, &name, "a new horse battery")
         .await
         .unwrap();
     for stream in &mut streams {

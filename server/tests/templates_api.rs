@@ -142,11 +142,11 @@ async fn a_template_is_created_listed_loaded_updated_and_deleted() {
         .call(&client, "/api/templates/get", json!({"id": id}))
         .await;
     assert_ne!(status, 200);
-    assert_eq!(body, json!("NotFound"));
+    assert_eq!(body["error"], "not_found", "{body}");
     let (_, body) = app
         .call(&client, "/api/templates/delete", json!({"id": id}))
         .await;
-    assert_eq!(body, json!("NotFound"));
+    assert_eq!(body["error"], "not_found", "{body}");
     // The bucket is still there.
     let (_, buckets) = app.call(&client, "/api/buckets/list", json!({})).await;
     assert_eq!(buckets.as_array().unwrap().len(), 1);
@@ -195,7 +195,7 @@ async fn every_invalid_template_field_is_named_and_nothing_is_written() {
         let (status, body) = save_template(&app, &client, Value::Null, t).await;
         assert_ne!(status, 200, "{field}: {body}");
         assert!(
-            body["Invalid"][field].is_string(),
+            body["fields"][field].is_string(),
             "{field} = {value} not reported: {body}"
         );
     }
@@ -207,7 +207,7 @@ async fn every_invalid_template_field_is_named_and_nothing_is_written() {
     t["bucket_ids"] = json!([uuid::Uuid::new_v4()]);
     let (status, body) = save_template(&app, &client, Value::Null, t).await;
     assert_ne!(status, 200, "{body}");
-    assert!(body["Invalid"]["bucket_ids"].is_string(), "{body}");
+    assert!(body["fields"]["bucket_ids"].is_string(), "{body}");
 }
 
 #[tokio::test]
@@ -218,14 +218,18 @@ async fn duplicate_names_are_errors_on_the_name_field() {
     let (status, body) = save_template(&app, &client, Value::Null, template("web")).await;
     assert_ne!(status, 200);
     assert_eq!(
-        body,
-        json!({"Invalid": {"name": "A template with this name already exists."}})
+        (status, &body["fields"]),
+        (
+            422,
+            &json!({"name": "A template with this name already exists."})
+        ),
+        "{body}"
     );
     // Renaming another template onto it is refused too, and leaves both as they were.
     let (_, second) = save_template(&app, &client, Value::Null, template("db")).await;
     let (status, body) = save_template(&app, &client, second.clone(), template("web")).await;
     assert_ne!(status, 200);
-    assert!(body["Invalid"]["name"].is_string(), "{body}");
+    assert!(body["fields"]["name"].is_string(), "{body}");
     let (_, list) = app.call(&client, "/api/templates/list", json!({})).await;
     let names: Vec<(&Value, &Value)> = list
         .as_array()
@@ -239,8 +243,12 @@ async fn duplicate_names_are_errors_on_the_name_field() {
     let (status, body) = save_bucket(&app, &client, Value::Null, bucket("tools")).await;
     assert_ne!(status, 200);
     assert_eq!(
-        body,
-        json!({"Invalid": {"name": "A bucket with this name already exists."}})
+        (status, &body["fields"]),
+        (
+            422,
+            &json!({"name": "A bucket with this name already exists."})
+        ),
+        "{body}"
     );
 }
 
@@ -287,7 +295,7 @@ async fn buckets_are_created_renamed_edited_and_deleted() {
     ]});
     let (status, body) = save_bucket(&app, &client, id.clone(), bad).await;
     assert_ne!(status, 200);
-    let fields: Vec<&String> = body["Invalid"].as_object().unwrap().keys().collect();
+    let fields: Vec<&String> = body["fields"].as_object().unwrap().keys().collect();
     assert_eq!(fields, ["name", "packages.1.name", "packages.2.version"]);
 
     let (status, _) = app
@@ -306,9 +314,9 @@ async fn buckets_are_created_renamed_edited_and_deleted() {
     let (_, body) = app
         .call(&client, "/api/buckets/delete", json!({"id": id}))
         .await;
-    assert_eq!(body, json!("NotFound"));
+    assert_eq!(body["error"], "not_found", "{body}");
     let (_, body) = save_bucket(&app, &client, id, bucket("again")).await;
-    assert_eq!(body, json!("NotFound"));
+    assert_eq!(body["error"], "not_found", "{body}");
 }
 
 #[tokio::test]
@@ -350,10 +358,9 @@ async fn without_a_session_every_template_and_bucket_function_is_refused() {
 async fn with_templates_dir(app: &TestApp, dir: &std::path::Path) -> TestApp {
     let mut ctx = app.ctx.clone();
     ctx.templates_dir = dir.to_owned();
-    let router = server::router(ctx.clone(), &testkit::site_root());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(listener, router, std::future::pending()));
+    let url = server::spawn_on_loopback(ctx.clone(), &testkit::site_root())
+        .await
+        .unwrap();
     TestApp {
         url,
         ctx,
@@ -462,7 +469,10 @@ async fn discover_syncs_the_folder_reports_problems_and_keeps_bucket_links() {
         .await;
     assert_ne!(status, 200, "{body}");
     assert!(
-        body["Unavailable"].as_str().unwrap().contains("nowhere"),
+        common::message_if(&body, "unavailable")
+            .as_str()
+            .unwrap()
+            .contains("nowhere"),
         "{body}"
     );
 }

@@ -14,6 +14,9 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+pub mod gate;
+
+pub use gate::TcpGate;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
@@ -101,6 +104,18 @@ pub fn unique(prefix: &str) -> String {
     format!(
         "{prefix}-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+/// A random client address from 198.18.0.0/15 (set aside for tests), to send as
+/// `X-Forwarded-For` so that each test's logins are throttled on their own.
+pub fn unique_client_address() -> String {
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    format!(
+        "198.{}.{}.{}",
+        18 + (bytes[0] & 1),
+        bytes[1],
+        bytes[2].max(1)
     )
 }
 

@@ -16,7 +16,8 @@ pub async fn list_nodes() -> Result<Vec<NodeSummary>, AppError> {
     Ok(rows.iter().map(|row| row.summary()).collect())
 }
 
-/// Adds a node (`id` is `None`) or updates one; an empty secret on update keeps the stored one.
+/// Adds a node (`id` is `None`) or updates one; an empty secret on update keeps the stored one,
+/// allowed only while the address, TLS trust and token stay the same.
 #[server(endpoint = "nodes/save", input = server_fn::codec::Json)]
 pub async fn save_node(id: Option<NodeId>, form: NodeForm) -> Result<NodeSummary, AppError> {
     use crate::ssr::{ServerContext, current_user};
@@ -25,8 +26,11 @@ pub async fn save_node(id: Option<NodeId>, form: NodeForm) -> Result<NodeSummary
     let user = current_user().await?;
     let ctx = ServerContext::get()?;
     let input = form.validate(id.is_none())?;
-    let new = NewNode::from_input(input, &ctx.secrets);
     let mut conn = ctx.conn().await?;
+    if let Some(id) = id {
+        check_secret_reuse(&input, &NodeRow::find(&mut conn, id).await?)?;
+    }
+    let new = NewNode::from_input(input, &ctx.secrets);
     let saved = match id {
         None => NodeRow::insert(&mut conn, &new).await,
         Some(id) => NodeRow::update(&mut conn, id, &new).await,
@@ -66,8 +70,9 @@ pub async fn delete_node(id: NodeId) -> Result<(), AppError> {
     }
 }
 
-/// Connects to a node with the form's values (the stored secret when the form leaves it empty)
-/// and reports what a container creation would find there.
+/// Connects to a node with the form's values (the stored secret when the form leaves it empty
+/// and keeps the node's address, TLS trust and token) and reports what a container creation
+/// would find there.
 #[server(endpoint = "nodes/test", input = server_fn::codec::Json)]
 pub async fn test_node_connection(
     id: Option<NodeId>,
@@ -82,6 +87,7 @@ pub async fn test_node_connection(
         (None, Some(id)) => {
             let mut conn = ctx.conn().await?;
             let row = backend::models::NodeRow::find(&mut conn, id).await?;
+            check_secret_reuse(&input, &row)?;
             ctx.secrets.open_str(
                 backend::crypto::Purpose::NodeTokenSecret,
                 &row.token_secret_enc,
@@ -90,4 +96,20 @@ pub async fn test_node_connection(
         (None, None) => return Err(AppError::field("token_secret", "Required.")),
     };
     crate::ssr::proxmox::connection_report(&input, &secret).await
+}
+
+/// Refuses to use `stored`'s secret with settings it was not saved for: the secret would be
+/// sent to whatever host the form names.
+#[cfg(feature = "ssr")]
+fn check_secret_reuse(
+    input: &domain::node::NodeInput,
+    stored: &backend::models::NodeRow,
+) -> Result<(), AppError> {
+    if input.token_secret.is_some() {
+        return Ok(());
+    }
+    match input.stored_secret_refusal(&stored.summary()) {
+        None => Ok(()),
+        Some(message) => Err(AppError::field("token_secret", message)),
+    }
 }

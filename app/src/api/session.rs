@@ -29,10 +29,18 @@ pub async fn login(username: String, password: String) -> Result<SignedInUser, A
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let address = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
         .await
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|_| "unknown".into());
+        .map(|ConnectInfo(addr)| addr.ip())
+        .map_err(|_| {
+            tracing::error!("login without the peer's address (serve with connect info)");
+            AppError::Internal
+        })?;
+    let headers = leptos_axum::extract::<http::HeaderMap>()
+        .await
+        .unwrap_or_default();
+    let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let address = ctx.client_address(peer, forwarded_for).to_string();
     let mut conn = ctx.conn().await?;
     let session = backend::accounts::login(
         &mut conn,

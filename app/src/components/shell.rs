@@ -23,14 +23,23 @@ pub fn go_to_login(next: &str) {
     }
 }
 
+/// How often the shell asks again while the server cannot check the session.
+const OUTAGE_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[component]
 pub fn Shell() -> impl IntoView {
     let user = LocalResource::new(who_am_i);
     let location = use_location();
-    Effect::new(move || {
-        if let Some(Err(AppError::Unauthorized)) = user.get() {
-            go_to_login(&location.pathname.get_untracked());
+    Effect::new(move || match user.get() {
+        Some(Err(AppError::Unauthorized)) => {
+            let here = location.pathname.get_untracked() + &location.search.get_untracked();
+            go_to_login(&here);
         }
+        // An outage is not a logout: stay on this page and ask again shortly.
+        Some(Err(AppError::Unavailable(_) | AppError::Transport(_))) => {
+            set_timeout(move || user.refetch(), OUTAGE_RETRY);
+        }
+        _ => {}
     });
     let log_out = Action::new_local(|_: &()| logout());
     Effect::new(move || {
@@ -66,6 +75,12 @@ pub fn Shell() -> impl IntoView {
             {move || match user.get() {
                 Some(Ok(_)) => view! { <Outlet /> }.into_any(),
                 Some(Err(AppError::Unauthorized)) | None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e @ (AppError::Unavailable(_) | AppError::Transport(_)))) => view! {
+                    <div class="banner banner-error" role="alert" data-testid="outage-banner">
+                        <p>{e.to_string()}</p>
+                        <p>"You are still logged in. This page reloads by itself when the server is back."</p>
+                    </div>
+                }.into_any(),
                 Some(Err(e)) => view! { <div class="banner banner-error" role="alert">{e.to_string()}</div> }.into_any(),
             }}
         </main>

@@ -7,14 +7,39 @@ use domain::FieldErrors;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-/// Where to go after logging in: the `next` parameter if it is a path on this site.
+/// Where to go after logging in: the `next` parameter if it is a path on this site, else `/`.
+///
+/// Browsers drop tabs and line breaks anywhere in a URL and read `\` as `/`, so `/\t/evil.test`
+/// and `/\evil.test` lead off-site: those forms are refused here, and in the browser the result
+/// is also parsed against the page's origin and used only when the origin stays the same.
 fn safe_next(next: Option<String>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path
-        }
-        _ => "/".into(),
+    let Some(raw) = next else {
+        return "/".into();
+    };
+    let path: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let looks_local = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.chars().any(|c| c == '\\' || c.is_control());
+    if !looks_local {
+        return "/".into();
     }
+    same_origin_path(&path).unwrap_or_else(|| "/".into())
+}
+
+/// `path` resolved against the page's origin, when it stays on that origin.
+#[cfg(target_arch = "wasm32")]
+fn same_origin_path(path: &str) -> Option<String> {
+    let origin = web_sys::window()?.location().origin().ok()?;
+    let url = web_sys::Url::new_with_base(path, &origin).ok()?;
+    (url.origin() == origin).then(|| format!("{}{}{}", url.pathname(), url.search(), url.hash()))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn same_origin_path(path: &str) -> Option<String> {
+    Some(path.to_owned())
 }
 
 #[component]
@@ -82,9 +107,25 @@ mod tests {
     #[test]
     fn next_stays_on_site() {
         assert_eq!(safe_next(Some("/settings".into())), "/settings");
-        assert_eq!(safe_next(Some("//evil.example".into())), "/");
-        assert_eq!(safe_next(Some("https://evil.example".into())), "/");
-        assert_eq!(safe_next(Some("/\\evil".into())), "/");
+        assert_eq!(
+            safe_next(Some("/containers/1?tab=log#end".into())),
+            "/containers/1?tab=log#end"
+        );
+        for offsite in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "\\/evil",
+            "/\t/example.com",
+            "/\n/example.com",
+            "\t//example.com",
+            "/\r\n/example.com",
+            "javascript:alert(1)",
+            " /settings",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(offsite.into())), "/", "{offsite:?}");
+        }
         assert_eq!(safe_next(None), "/");
     }
 }

@@ -24,6 +24,8 @@ pub struct ServerContext {
     pub secure_cookies: bool,
     /// The folder "Discover templates" reads (`INFRAHAUS_TEMPLATES_DIR`).
     pub templates_dir: std::path::PathBuf,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`INFRAHAUS_TRUSTED_PROXIES`).
+    pub trusted_proxies: std::sync::Arc<[std::net::IpAddr]>,
 }
 
 impl ServerContext {
@@ -35,11 +37,89 @@ impl ServerContext {
         })
     }
 
-    /// A database connection, or a clear "unavailable" error.
+    /// The client's address: the peer, or, when the peer is a trusted proxy, the last address
+    /// in `X-Forwarded-For` that is not one of the trusted proxies.
+    pub fn client_address(
+        &self,
+        peer: std::net::IpAddr,
+        forwarded_for: Option<&str>,
+    ) -> std::net::IpAddr {
+        client_address(&self.trusted_proxies, peer, forwarded_for)
+    }
+
+    /// A database connection, or a clear "unavailable" error after at most
+    /// [`DB_WAIT`](Self::DB_WAIT) (a database that drops packets would otherwise hold the
+    /// request for the whole TCP connect timeout).
     pub async fn conn(&self) -> Result<DbConn, AppError> {
-        self.db.get().await.map_err(|e| {
-            tracing::error!(error = %e, "no database connection");
-            AppError::Unavailable("The database is not reachable right now.".into())
-        })
+        let unavailable =
+            || AppError::Unavailable("The database is not reachable right now.".into());
+        match tokio::time::timeout(Self::DB_WAIT, self.db.get()).await {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "no database connection");
+                Err(unavailable())
+            }
+            Err(_) => {
+                tracing::error!("no database connection within {:?}", Self::DB_WAIT);
+                Err(unavailable())
+            }
+        }
+    }
+
+    /// How long a request waits for a database connection.
+    pub const DB_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+}
+
+/// See [`ServerContext::client_address`]. A malformed header counts as no header.
+pub fn client_address(
+    trusted: &[std::net::IpAddr],
+    peer: std::net::IpAddr,
+    forwarded_for: Option<&str>,
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let Some(header) = forwarded_for else {
+        return peer;
+    };
+    let mut hops = Vec::new();
+    for hop in header.split(',') {
+        match hop.trim().parse::<std::net::IpAddr>() {
+            Ok(ip) => hops.push(ip),
+            Err(_) => return peer,
+        }
+    }
+    hops.into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let proxy = [ip("10.0.0.2")];
+        let client = |peer, header| client_address(&proxy, ip(peer), header);
+        assert_eq!(client("10.0.0.2", Some("203.0.113.7")), ip("203.0.113.7"));
+        // The client may send its own header: only the hop the proxy added counts.
+        assert_eq!(
+            client("10.0.0.2", Some("1.2.3.4, 203.0.113.7")),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            client("10.0.0.2", Some("203.0.113.7, 10.0.0.2")),
+            ip("203.0.113.7")
+        );
+        assert_eq!(client("192.0.2.1", Some("203.0.113.7")), ip("192.0.2.1"));
+        assert_eq!(client("10.0.0.2", Some("garbage")), ip("10.0.0.2"));
+        assert_eq!(client("10.0.0.2", None), ip("10.0.0.2"));
     }
 }

@@ -4,8 +4,14 @@ use crate::error::AppError;
 
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match err {
-            diesel::result::Error::NotFound => AppError::NotFound,
+            Error::NotFound => AppError::NotFound,
+            // The connection broke under the query: the database went away.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                tracing::error!(error = %info.message(), "database connection lost");
+                AppError::Unavailable("The database is not reachable right now.".into())
+            }
             other => {
                 tracing::error!(error = %other, "database error");
                 AppError::Internal
@@ -34,6 +40,9 @@ impl From<backend::accounts::AccountError> for AppError {
         match err {
             E::BadCredentials | E::NoSuchUser(_) => AppError::LoginFailed,
             E::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
+            E::Busy => AppError::Unavailable(
+                "The server is busy checking other logins; try again in a moment.".into(),
+            ),
             E::WeakPassword { min } => {
                 AppError::field("password", format!("Use at least {min} characters."))
             }
@@ -44,5 +53,123 @@ impl From<backend::accounts::AccountError> for AppError {
                 AppError::Internal
             }
         }
+    }
+}
+
+/// A server-function failure outside the function body, on the server: the request could not
+/// be decoded (400, in words a person can act on, without Rust type names), the call does not
+/// exist (404), or the answer could not be written (500, logged).
+pub fn from_server_fn_error(err: server_fn::error::ServerFnErrorErr) -> AppError {
+    use server_fn::error::ServerFnErrorErr as E;
+    match err {
+        E::Deserialization(text) | E::Args(text) => bad_body(&text),
+        E::MissingArg(name) => AppError::field(&name, "Required."),
+        E::Registration(_) => AppError::NotFound,
+        E::UnsupportedRequestMethod(method) => AppError::BadRequest(format!(
+            "This call does not take {method} requests; use POST."
+        )),
+        other => {
+            tracing::error!(error = %other, "server function failed");
+            AppError::Internal
+        }
+    }
+}
+
+/// Explains why a JSON body did not decode, from serde_json's message.
+fn bad_body(text: &str) -> AppError {
+    let position = text
+        .rsplit_once(" at line ")
+        .and_then(|(_, at)| at.split_once(" column "))
+        .map(|(line, column)| format!(" (line {line}, column {column})"))
+        .unwrap_or_default();
+    if let Some(field) = between(text, "missing field `", "`") {
+        return AppError::field(field, "Required.");
+    }
+    if let Some(field) = between(text, "unknown field `", "`") {
+        return AppError::field(field, "This call has no such field.");
+    }
+    let message = if text.trim().is_empty() || text.contains("EOF while parsing") {
+        "The request body is empty or cut short: send one JSON object with this call's fields."
+            .to_owned()
+    } else if let Some(found) = between(text, "invalid type: ", ", expected") {
+        format!(
+            "A value has the wrong type{position}: found {}.",
+            shorten(found)
+        )
+    } else if let Some(found) = between(text, "invalid value: ", ", expected") {
+        format!(
+            "A value is not allowed{position}: found {}.",
+            shorten(found)
+        )
+    } else if let Some(value) = between(text, "unknown variant `", "`") {
+        format!("Unknown choice `{}`{position}.", shorten(value))
+    } else if text.starts_with("expected ")
+        || text.contains("trailing")
+        || text.contains("key must be")
+        || text.contains("control character")
+        || text.contains("invalid escape")
+        || text.contains("invalid number")
+    {
+        format!("The request body is not valid JSON{position}.")
+    } else {
+        format!("The request body does not fit this call{position}.")
+    };
+    AppError::BadRequest(message)
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let (_, rest) = text.split_once(start)?;
+    rest.split_once(end).map(|(inside, _)| inside)
+}
+
+/// At most 60 characters of a value quoted back to the user.
+fn shorten(value: &str) -> String {
+    let mut short: String = value.chars().take(60).collect();
+    if short.len() < value.len() {
+        short.push('…');
+    }
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_error(body: &str) -> String {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct CreateContainerForm {
+            vmid: u32,
+            hostname: String,
+        }
+        serde_json::from_str::<CreateContainerForm>(body)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn bad_bodies_read_as_plain_words() {
+        let cases = [
+            ("", "empty"),
+            ("not json", "not valid JSON (line 1, column 2)"),
+            ("null", "wrong type"),
+            (
+                r#"{"vmid": "100abc", "hostname": "a"}"#,
+                "found string \"100abc\"",
+            ),
+            (r#"{"vmid": 1, "hostname": "a"} x"#, "not valid JSON"),
+        ];
+        for (body, expected) in cases {
+            let error = bad_body(&decode_error(body));
+            let text = error.to_string();
+            assert!(text.contains(expected), "{body:?}: {text}");
+            assert!(
+                !text.contains("CreateContainerForm") && !text.contains("u32"),
+                "{text}"
+            );
+            assert_eq!(error.status(), 400, "{body:?}");
+        }
+        let missing = bad_body(&decode_error(r#"{"vmid": 100}"#));
+        assert_eq!(missing, AppError::field("hostname", "Required."));
     }
 }

@@ -19,9 +19,11 @@ pub async fn run() -> anyhow::Result<()> {
         session_lifetime: chrono::Duration::hours(config.session_hours),
         secure_cookies: config.secure_cookies(),
         templates_dir: backend::templates::configured_dir()?,
+        trusted_proxies: config.trusted_proxies.clone().into(),
     };
     server::spawn_session_sweeper(ctx.clone());
-    let router = server::router(ctx, &config.site_root);
+    let hosts = server::HostPolicy::new(&config.public_url, config.listen);
+    let router = server::router(ctx, &config.site_root, hosts);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| {

@@ -58,7 +58,8 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::ResetPassword { username } => {
             let password = read_password()?;
-            backend::accounts::reset_password(&mut conn, &username, &password).await?;
+            let redis = backend::redis::connect(&config.redis_url).await?;
+            backend::accounts::reset_password(&mut conn, &redis, &username, &password).await?;
             println!("password of {username} changed; their sessions were ended");
         }
         UserCommand::CreateFirst { username } => {

@@ -22,6 +22,33 @@ impl TestApp {
 
     pub async fn start_with_session(session_lifetime: chrono::Duration) -> Self {
         let database_url = testkit::migrated_database().await;
+        Self::start_on(database_url.clone(), database_url, session_lifetime).await
+    }
+
+    /// A server whose database connections go through a [`testkit::TcpGate`], so the test can
+    /// take PostgreSQL away from this server alone and bring it back.
+    pub async fn start_behind_db_gate() -> (Self, testkit::TcpGate) {
+        let database_url = testkit::migrated_database().await;
+        let (prefix, rest) = database_url.rsplit_once('@').unwrap();
+        let (authority, database) = rest.split_once('/').unwrap();
+        let target = tokio::net::lookup_host(authority)
+            .await
+            .unwrap()
+            .next()
+            .unwrap();
+        let gate = testkit::TcpGate::start(target).await;
+        let gated_url = format!("{prefix}@{}/{database}", gate.address());
+        let app = Self::start_on(gated_url, database_url, chrono::Duration::hours(1)).await;
+        (app, gate)
+    }
+
+    /// A server whose pool uses `pool_url`; `database_url` is the same database, reached
+    /// directly.
+    async fn start_on(
+        pool_url: String,
+        database_url: String,
+        session_lifetime: chrono::Duration,
+    ) -> Self {
         let redis = backend::redis::connect(&testkit::redis_url())
             .await
             .unwrap();
@@ -31,7 +58,7 @@ impl TestApp {
             backend::queue::QueueKeys::namespaced(&testkit::unique("queue")),
         );
         let ctx = ServerContext {
-            db: backend::db::pool(&database_url, 8).unwrap(),
+            db: backend::db::pool(&pool_url, 8).unwrap(),
             redis,
             queue,
             progress: backend::events::ProgressHub::connect(&testkit::redis_url())
@@ -41,11 +68,11 @@ impl TestApp {
             session_lifetime,
             secure_cookies: false,
             templates_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../templates"),
+            trusted_proxies: std::sync::Arc::from([std::net::IpAddr::from([127, 0, 0, 1])]),
         };
-        let router = server::router(ctx.clone(), &testkit::site_root());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(server::serve(listener, router, std::future::pending()));
+        let url = server::spawn_on_loopback(ctx.clone(), &testkit::site_root())
+            .await
+            .unwrap();
         Self {
             url,
             ctx,
@@ -63,9 +90,19 @@ impl TestApp {
         name
     }
 
-    /// A client that keeps cookies and does not follow redirects.
+    /// A client that keeps cookies and does not follow redirects. It comes from an address of
+    /// its own (`X-Forwarded-For`, the test server trusts 127.0.0.1 as a proxy), so login
+    /// throttling in one test never meets another test's attempts.
     pub fn client(&self) -> reqwest::Client {
+        self.client_from(&testkit::unique_client_address())
+    }
+
+    /// A client that the server sees at `address`.
+    pub fn client_from(&self, address: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", address.parse().unwrap());
         reqwest::Client::builder()
+            .default_headers(headers)
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -216,5 +253,15 @@ where
             "timed out waiting: {what}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// The `message` of an error envelope whose `error` is `code`; `Null` for any other answer.
+pub fn message_if<'a>(body: &'a Value, code: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    if body["error"] == code {
+        &body["message"]
+    } else {
+        &NULL
     }
 }

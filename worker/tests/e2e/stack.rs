@@ -61,11 +61,11 @@ impl Stack {
             session_lifetime: chrono::Duration::hours(1),
             secure_cookies: false,
             templates_dir: templates,
+            trusted_proxies: std::sync::Arc::from([std::net::IpAddr::from([127, 0, 0, 1])]),
         };
-        let router = server::router(ctx.clone(), &testkit::site_root());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(server::serve(listener, router, std::future::pending()));
+        let url = server::spawn_on_loopback(ctx.clone(), &testkit::site_root())
+            .await
+            .unwrap();
         let mut stack = Stack {
             sim,
             url,
