@@ -92,3 +92,67 @@ async fn the_login_and_dashboard_fit_a_phone_screen() {
     screenshot(&client, "settings-phone.png").await;
     client.close().await.unwrap();
 }
+
+/// `next` after a login: a path of this site is followed, anything that a browser would read
+/// as another site (a tab or backslash trick, a scheme-relative or absolute URL) leads home.
+#[tokio::test]
+async fn after_login_next_never_leads_off_site() {
+    let app = TestApp::start().await;
+    let user = app.user("correct horse battery").await;
+    let client = open(1280, 900).await;
+    let app_host = reqwest::Url::parse(&app.url).unwrap();
+    for (next, expected_path) in [
+        ("/%09/example.com", "/"),
+        ("%2F%2Fexample.com", "/"),
+        ("/%5Cexample.com", "/"),
+        ("https%3A%2F%2Fexample.com%2F", "/"),
+        ("%2Fcontainers", "/containers"),
+    ] {
+        client
+            .goto(&format!("{}/login?next={next}", app.url))
+            .await
+            .unwrap();
+        submit_login(&client, &user, "correct horse battery").await;
+        wait_for(&client, "[data-testid=signed-in-user]").await;
+        let here = client.current_url().await.unwrap();
+        assert_eq!(
+            here.host_str(),
+            app_host.host_str(),
+            "next={next} led to {here}"
+        );
+        assert_eq!(here.port(), app_host.port(), "next={next} led to {here}");
+        assert_eq!(here.path(), expected_path, "next={next}");
+        click_xpath(&client, "//button[text()='Log out']").await;
+        wait_for(&client, "#username").await;
+    }
+    client.close().await.unwrap();
+}
+
+/// With PostgreSQL away the page stays where it is, says so, and recovers by itself.
+#[tokio::test]
+async fn a_database_outage_shows_a_banner_and_keeps_the_user_on_the_page() {
+    let (app, database) = TestApp::start_behind_db_gate().await;
+    let user = app.user("correct horse battery").await;
+    let client = open(1280, 900).await;
+    common::browser::log_in(&client, &app, &user, "correct horse battery").await;
+    client
+        .goto(&format!("{}/containers", app.url))
+        .await
+        .unwrap();
+    wait_for_xpath(&client, "//h1[text()='Containers']").await;
+
+    database.shut();
+    client.refresh().await.unwrap();
+    let banner = text_of(&client, "[data-testid=outage-banner]").await;
+    assert!(banner.contains("database"), "{banner}");
+    assert!(banner.contains("You are still logged in"), "{banner}");
+    screenshot(&client, "database-outage-banner.png").await;
+    let here = client.current_url().await.unwrap();
+    assert_eq!(here.path(), "/containers", "the outage sent the user away");
+
+    database.open().await;
+    let heading = wait_for_xpath(&client, "//h1[text()='Containers']").await;
+    assert!(heading.is_displayed().await.unwrap());
+    assert_eq!(client.current_url().await.unwrap().path(), "/containers");
+    client.close().await.unwrap();
+}
