@@ -12,6 +12,8 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 pub type DbPool = Pool<AsyncPgConnection>;
 /// A connection taken from the pool.
 pub type DbConn = Object<AsyncPgConnection>;
+/// Why a query failed (diesel's error), for callers outside the backend.
+pub type QueryError = diesel::result::Error;
 
 /// Why the database could not be reached or prepared.
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@
 //! - [`redis`]: the shared Redis client.
 //! - [`accounts`]: password hashing, sessions and login throttling.
 //! - [`creation`]: storing a new container and queueing its creation job.
+//! - [`services`]: node sessions and container actions for the server functions and the worker.
 //!
 //! # Errors
 //! Model functions take a connection and return `QueryResult`; each module that can fail in its
@@ -23,6 +24,7 @@ pub mod proxmox;
 pub mod queue;
 pub mod redis;
 pub mod schema;
+pub mod services;
 pub mod templates;
 
 pub use pve_client as pve;

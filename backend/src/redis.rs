@@ -4,6 +4,8 @@ use fred::prelude::*;
 use std::time::Duration;
 
 pub use fred::clients::{Client as RedisClient, SubscriberClient};
+/// Why a Redis command failed (fred's error), for callers outside the backend.
+pub use fred::error::Error as RedisError;
 
 /// Why Redis could not be reached.
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,7 @@
 //! Containers infrahaus creates: their lifecycle and the pipeline phases.
 
+use crate::ContainerId;
+use crate::spec::ContainerSpec;
 use crate::text_enum;
 use serde::{Deserialize, Serialize};
 
@@ -101,5 +103,54 @@ mod tests {
             end = to;
         }
         assert_eq!(end, 100);
+    }
+}
+
+/// One row of the container list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerSummary {
+    pub id: ContainerId,
+    pub hostname: String,
+    pub vmid: u32,
+    /// The infrahaus name of the Proxmox node.
+    pub node: String,
+    pub lifecycle: Lifecycle,
+    pub template: Option<String>,
+    pub ip_address: Option<String>,
+    /// When it was created, `YYYY-MM-DD HH:MM UTC`.
+    pub created: String,
+}
+
+/// Everything the container page shows but the event history. Holds no secret: credentials
+/// are listed by name and opened one at a time with the reveal call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerDetail {
+    pub summary: ContainerSummary,
+    /// The configuration the wizard produced; `None` when the stored JSON cannot be read.
+    pub spec: Option<ContainerSpec>,
+    pub error_message: Option<String>,
+    pub services: Vec<ServiceInfo>,
+    pub credentials: Vec<String>,
+}
+
+/// What a power button asks Proxmox to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PowerAction {
+    Start,
+    /// A clean shutdown from inside the container.
+    Shutdown,
+    /// An immediate stop.
+    Stop,
+}
+
+impl PowerAction {
+    /// The button's text.
+    pub fn label(self) -> &'static str {
+        match self {
+            PowerAction::Start => "Start",
+            PowerAction::Shutdown => "Shut down",
+            PowerAction::Stop => "Stop",
+        }
     }
 }

@@ -291,6 +291,44 @@ mod tests {
     }
 }
 
+/// A storage that accepts container root disks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageChoice {
+    pub name: String,
+    /// The storage plugin (`dir`, `lvmthin`, `zfspool` …).
+    pub kind: String,
+    pub avail_bytes: Option<u64>,
+}
+
+/// A network bridge a container can be attached to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeChoice {
+    pub name: String,
+    /// The bridge's own address, a hint for the container's subnet.
+    pub cidr: Option<String>,
+}
+
+/// The node's lists for the Configure step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeResources {
+    /// The node's name inside Proxmox.
+    pub pve_node: String,
+    pub storages: Vec<StorageChoice>,
+    /// OS template volume ids (`local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`).
+    pub os_templates: Vec<String>,
+    pub bridges: Vec<BridgeChoice>,
+    /// The lowest VMID free on the node and not held by a container infrahaus is creating.
+    pub next_vmid: u32,
+}
+
+/// Whether a VMID can be used; `reason` says who holds it when it cannot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmidStatus {
+    pub vmid: u32,
+    pub free: bool,
+    pub reason: Option<String>,
+}
+
 /// What "Test connection" found on a node, as the settings page shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionReport {

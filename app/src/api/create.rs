@@ -10,9 +10,9 @@ use leptos::prelude::*;
 /// (same `request_key`) again returns the same id and creates nothing.
 #[server(endpoint = "containers/create", input = server_fn::codec::Json)]
 pub async fn create_container(form: CreateContainerForm) -> Result<ContainerId, AppError> {
-    use crate::api::resources::on_node;
     use crate::ssr::{ServerContext, current_user};
     use backend::creation::{Stored, store_and_enqueue};
+    use backend::services::{ServiceError, nodes::NodeSession};
 
     let user = current_user().await?;
     let ctx = ServerContext::get()?;
@@ -23,8 +23,10 @@ pub async fn create_container(form: CreateContainerForm) -> Result<ContainerId, 
     if let Some(template_id) = spec.template_id {
         steps::template_exists(&ctx, template_id).await?;
     }
-    let node = on_node::connect(&ctx, spec.node_id).await?;
-    if let Some(reason) = node.vmid_taken(&ctx, spec.vmid).await? {
+    let node = NodeSession::open(&ctx.db, &ctx.secrets, spec.node_id)
+        .await
+        .map_err(ServiceError::from)?;
+    if let Some(reason) = node.vmid_taken(&ctx.db, spec.vmid).await? {
         // A second click may find the VMID held by the container its first click just stored.
         return match steps::earlier(&ctx, &form).await? {
             Some(id) => Ok(id),
@@ -75,7 +77,7 @@ mod steps {
         let mut conn = ctx.conn().await?;
         match backend::models::template::load(&mut conn, id).await {
             Ok(_) => Ok(()),
-            Err(diesel::result::Error::NotFound) => Err(AppError::field(
+            Err(backend::db::QueryError::NotFound) => Err(AppError::field(
                 "template_id",
                 "The template was deleted meanwhile. Start again from the Template step.",
             )),

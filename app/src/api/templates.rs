@@ -33,46 +33,12 @@ pub async fn save_template(
     template: domain::template::Template,
 ) -> Result<TemplateId, AppError> {
     use crate::ssr::{ServerContext, current_user};
-    use backend::models::template as model;
-    use diesel::result::{DatabaseErrorKind, Error};
-    use domain::template::TemplateSource;
-
     let user = current_user().await?;
     let ctx = ServerContext::get()?;
-    let mut template = template.validated()?;
-    let mut seen = std::collections::HashSet::new();
-    template.bucket_ids.retain(|b| seen.insert(*b));
-    let mut conn = ctx.conn().await?;
-    let saved = match id {
-        None => {
-            template.source = TemplateSource::Custom;
-            model::insert(&mut conn, &template).await.map(Some)
-        }
-        Some(id) => {
-            template.source = model::load(&mut conn, id).await?.template.source;
-            model::update(&mut conn, id, &template)
-                .await
-                .map(|found| found.then_some(id))
-        }
-    };
-    let id = match saved {
-        Ok(Some(id)) => id,
-        Ok(None) => return Err(AppError::NotFound),
-        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            return Err(AppError::field(
-                "name",
-                "A template with this name already exists.",
-            ));
-        }
-        Err(Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-            return Err(AppError::field(
-                "bucket_ids",
-                "A chosen bucket no longer exists. Reload the page and choose again.",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    tracing::info!(user = %user.username, template = %template.name, template.id = %id, "template saved");
+    let template = template.validated()?;
+    let name = template.name.clone();
+    let id = backend::services::templates::save(&ctx.db, id, template).await?;
+    tracing::info!(user = %user.username, template = %name, template.id = %id, "template saved");
     Ok(id)
 }
 

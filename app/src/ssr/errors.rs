@@ -2,35 +2,37 @@
 
 use crate::error::AppError;
 
-impl From<diesel::result::Error> for AppError {
-    fn from(err: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
+impl From<backend::services::ServiceError> for AppError {
+    fn from(err: backend::services::ServiceError) -> Self {
+        use backend::services::ServiceError as E;
         match err {
-            Error::NotFound => AppError::NotFound,
-            // The connection broke under the query: the database went away.
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                tracing::error!(error = %info.message(), "database connection lost");
-                AppError::Unavailable("The database is not reachable right now.".into())
-            }
-            other => {
-                tracing::error!(error = %other, "database error");
+            E::Invalid { field, message } => AppError::field(field, message),
+            E::NotFound => AppError::NotFound,
+            E::Conflict(message) => AppError::Conflict(message),
+            E::Unavailable(message) => AppError::Unavailable(message),
+            E::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
                 AppError::Internal
             }
         }
     }
 }
 
-impl From<backend::crypto::CryptoError> for AppError {
-    fn from(err: backend::crypto::CryptoError) -> Self {
-        tracing::error!(error = %err, "could not open a stored secret");
-        AppError::Internal
+impl From<backend::db::QueryError> for AppError {
+    fn from(err: backend::db::QueryError) -> Self {
+        backend::services::ServiceError::from(err).into()
     }
 }
 
-impl From<fred::error::Error> for AppError {
-    fn from(err: fred::error::Error) -> Self {
-        tracing::error!(error = %err, "Redis error");
-        AppError::Unavailable("Redis is not reachable right now.".into())
+impl From<backend::crypto::CryptoError> for AppError {
+    fn from(err: backend::crypto::CryptoError) -> Self {
+        backend::services::ServiceError::from(err).into()
+    }
+}
+
+impl From<backend::redis::RedisError> for AppError {
+    fn from(err: backend::redis::RedisError) -> Self {
+        backend::services::ServiceError::from(err).into()
     }
 }
 

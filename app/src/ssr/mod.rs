@@ -3,7 +3,6 @@
 
 pub mod context;
 pub mod errors;
-pub mod proxmox;
 pub mod session;
 
 pub use context::ServerContext;

@@ -71,6 +71,24 @@ impl ContainerRow {
             .await
     }
 
+    /// The configuration the wizard produced: the one place the stored `config` JSON is read.
+    pub fn spec(&self) -> Result<domain::spec::ContainerSpec, serde_json::Error> {
+        serde_json::from_value(self.config.clone())
+    }
+
+    /// The VMID as Proxmox takes it (the column is an `integer` holding 100–999,999,999).
+    pub fn vmid_u32(&self) -> u32 {
+        u32::try_from(self.vmid).expect("the vmid column holds validated VMIDs")
+    }
+
+    /// The template's name as it was when the container was made, if it came from one.
+    pub fn template_name(&self) -> Option<String> {
+        self.config
+            .get("template_name")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    }
+
     pub async fn find(conn: &mut AsyncPgConnection, id: ContainerId) -> QueryResult<ContainerRow> {
         containers::table
             .find(id)

@@ -1,0 +1,91 @@
+//! What the server functions, the worker and the preflight do with nodes and containers, as
+//! services over the models: each returns a [`ServiceError`] that says, in words for the user,
+//! what went wrong and what kind of failure it is, so every caller maps it the same way.
+//!
+//! - [`nodes`]: a session with one stored node (client + its Proxmox name), the wizard's view of
+//!   it, VMID checks, and the settings page's save, delete and connection test.
+//! - [`containers`]: power actions, delete and retry of a container, with the progress events
+//!   they write.
+//! - [`templates`]: saving a template from the editor.
+
+pub mod containers;
+pub mod nodes;
+pub mod templates;
+
+/// Why a service call did not go through. The texts are written for the person using the app.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A field of the request is wrong; `field` names it as the form does.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("not found")]
+    NotFound,
+    /// The request clashes with the current state (still creating, has containers, …).
+    #[error("{0}")]
+    Conflict(String),
+    /// A dependency (database, Redis, a Proxmox node) is away or refused; the text says which.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or a broken installation; the text is for the log, never for the user.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::NotFound => ServiceError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                ServiceError::Unavailable("The database is not reachable right now.".into())
+            }
+            other => ServiceError::Internal(format!("database error: {other}")),
+        }
+    }
+}
+
+impl From<fred::error::Error> for ServiceError {
+    fn from(err: fred::error::Error) -> Self {
+        tracing::error!(error = %err, "Redis error");
+        ServiceError::Unavailable("Redis is not reachable right now.".into())
+    }
+}
+
+impl From<crate::crypto::CryptoError> for ServiceError {
+    fn from(err: crate::crypto::CryptoError) -> Self {
+        ServiceError::Internal(format!("could not open a stored secret: {err}"))
+    }
+}
+
+/// How long a service waits for a database connection: a database that drops packets would
+/// otherwise hold the caller for the whole TCP connect timeout.
+pub const DB_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A connection from `db`, or [`ServiceError::Unavailable`] within [`DB_WAIT`].
+pub async fn conn(db: &crate::db::DbPool) -> Result<crate::db::DbConn, ServiceError> {
+    let unavailable =
+        || ServiceError::Unavailable("The database is not reachable right now.".into());
+    match tokio::time::timeout(DB_WAIT, db.get()).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "no database connection");
+            Err(unavailable())
+        }
+        Err(_) => {
+            tracing::error!("no database connection within {DB_WAIT:?}");
+            Err(unavailable())
+        }
+    }
+}
