@@ -245,7 +245,7 @@ async fn list_and_detail_show_every_container_without_secrets() {
             json!({"id": ContainerId::new_random()}),
         )
         .await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 404);
     assert_eq!(missing["error"], "not_found", "{missing}");
 }
 
@@ -357,7 +357,7 @@ async fn reveal_opens_one_credential_and_never_logs_or_stores_it_in_events() {
             json!({"id": id, "name": "nope"}),
         )
         .await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 404);
     assert_eq!(missing["error"], "not_found", "{missing}");
 
     let logged = log.text();
@@ -420,7 +420,7 @@ async fn power_actions_start_shut_down_and_stop_the_container_on_its_node() {
             json!({"id": creating, "action": "start"}),
         )
         .await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 409);
     assert!(common::message_if(&body, "conflict").is_string(), "{body}");
     sim.shutdown().await;
 }
@@ -505,7 +505,7 @@ async fn delete_tolerates_a_container_already_gone_and_spares_a_stranger_with_it
     let (status, body) = app
         .call(&client, "/api/containers/delete", json!({"id": creating}))
         .await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 409);
     assert!(common::message_if(&body, "conflict").is_string(), "{body}");
     assert!(exists_on_sim(&pve, 152).await);
     sim.shutdown().await;
@@ -563,7 +563,7 @@ async fn retry_requeues_a_failed_creation_once_and_records_it() {
     let (status, body) = app
         .call(&client, "/api/containers/retry", json!({"id": id}))
         .await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 409);
     assert!(common::message_if(&body, "conflict").is_string(), "{body}");
     let ready = container_row(&app, node, "web-2", 121, Lifecycle::Ready).await;
     let (_, body) = app

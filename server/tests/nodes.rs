@@ -70,7 +70,7 @@ async fn bad_fields_are_named_and_nothing_is_written() {
     let (status, body) = app
         .call(&client, "/api/nodes/save", json!({"id": null, "form": bad}))
         .await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 422);
     let fields: Vec<&String> = body["fields"].as_object().unwrap().keys().collect();
     assert_eq!(fields, ["fingerprint", "host", "token_id"]);
     let (_, list) = app.call(&client, "/api/nodes/list", json!({})).await;

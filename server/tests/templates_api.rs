@@ -141,7 +141,7 @@ async fn a_template_is_created_listed_loaded_updated_and_deleted() {
     let (status, body) = app
         .call(&client, "/api/templates/get", json!({"id": id}))
         .await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 404);
     assert_eq!(body["error"], "not_found", "{body}");
     let (_, body) = app
         .call(&client, "/api/templates/delete", json!({"id": id}))
@@ -193,7 +193,7 @@ async fn every_invalid_template_field_is_named_and_nothing_is_written() {
         let mut t = template("web");
         *t.pointer_mut(pointer).unwrap() = value.clone();
         let (status, body) = save_template(&app, &client, Value::Null, t).await;
-        assert_ne!(status, 200, "{field}: {body}");
+        assert_eq!(status, 422, "{field}: {body}");
         assert!(
             body["fields"][field].is_string(),
             "{field} = {value} not reported: {body}"
@@ -206,7 +206,7 @@ async fn every_invalid_template_field_is_named_and_nothing_is_written() {
     let mut t = template("web");
     t["bucket_ids"] = json!([uuid::Uuid::new_v4()]);
     let (status, body) = save_template(&app, &client, Value::Null, t).await;
-    assert_ne!(status, 200, "{body}");
+    assert_eq!(status, 422, "{body}");
     assert!(body["fields"]["bucket_ids"].is_string(), "{body}");
 }
 
@@ -216,7 +216,7 @@ async fn duplicate_names_are_errors_on_the_name_field() {
     let (client, _) = app.logged_in().await;
     let (_, first) = save_template(&app, &client, Value::Null, template("web")).await;
     let (status, body) = save_template(&app, &client, Value::Null, template("web")).await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 422);
     assert_eq!(
         (status, &body["fields"]),
         (
@@ -228,7 +228,7 @@ async fn duplicate_names_are_errors_on_the_name_field() {
     // Renaming another template onto it is refused too, and leaves both as they were.
     let (_, second) = save_template(&app, &client, Value::Null, template("db")).await;
     let (status, body) = save_template(&app, &client, second.clone(), template("web")).await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 422);
     assert!(body["fields"]["name"].is_string(), "{body}");
     let (_, list) = app.call(&client, "/api/templates/list", json!({})).await;
     let names: Vec<(&Value, &Value)> = list
@@ -241,7 +241,7 @@ async fn duplicate_names_are_errors_on_the_name_field() {
 
     save_bucket(&app, &client, Value::Null, bucket("tools")).await;
     let (status, body) = save_bucket(&app, &client, Value::Null, bucket("tools")).await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 422);
     assert_eq!(
         (status, &body["fields"]),
         (
@@ -294,7 +294,7 @@ async fn buckets_are_created_renamed_edited_and_deleted() {
         {"name": "x", "manager": "npm", "version": "1 2"}
     ]});
     let (status, body) = save_bucket(&app, &client, id.clone(), bad).await;
-    assert_ne!(status, 200);
+    assert_eq!(status, 422);
     let fields: Vec<&String> = body["fields"].as_object().unwrap().keys().collect();
     assert_eq!(fields, ["name", "packages.1.name", "packages.2.version"]);
 
@@ -467,7 +467,7 @@ async fn discover_syncs_the_folder_reports_problems_and_keeps_bucket_links() {
     let (status, body) = elsewhere
         .call(&client, "/api/templates/discover", json!({}))
         .await;
-    assert_ne!(status, 200, "{body}");
+    assert_eq!(status, 503, "{body}");
     assert!(
         common::message_if(&body, "unavailable")
             .as_str()

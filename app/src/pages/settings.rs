@@ -240,7 +240,7 @@ fn NodeFormView(
                     value=state.ssh_port
                     error=error_for(errors, "ssh_port")
                     input_type="number"
-                    hint="Used only when a container cannot be reached directly: the worker then logs in to the node as root with its deploy key and uses pct."
+                    hint="The worker logs in to the node as root with its node key and uses pct: to read a new container's SSH host keys before trusting it, and to deploy when the container's own sshd cannot be reached."
                 />
                 <TextField
                     id="token_id"
