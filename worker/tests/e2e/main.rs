@@ -308,6 +308,14 @@ async fn create_through_wizard(
     select(client, "#node_id", &node_id.to_string()).await;
     wait_for_text(client, "[data-testid=next-vmid]", "Next free").await;
     fill(client, "#hostname", hostname).await;
+    // The page fills in the node's next free VMID when the node's lists arrive; typing before
+    // that would add to it.
+    wait_until(
+        client,
+        "the suggested VMID",
+        "return document.querySelector('#vmid').value !== '';",
+    )
+    .await;
     fill(client, "#vmid", &vmid.to_string()).await;
     select(client, "#storage", "local-lvm").await;
     select(
