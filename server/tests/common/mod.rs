@@ -101,6 +101,7 @@ impl TestApp {
     pub fn client_from(&self, address: &str) -> reqwest::Client {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("x-forwarded-for", address.parse().unwrap());
+        pve_client::tls::install_default_provider();
         reqwest::Client::builder()
             .default_headers(headers)
             .cookie_store(true)

@@ -1,9 +1,7 @@
 //! The template and bucket server functions against real PostgreSQL: create, list, load,
 //! update, delete; field errors; sessions; discovery of a templates folder.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use serde_json::{Value, json};
 
 fn template(name: &str) -> Value {
@@ -469,7 +467,7 @@ async fn discover_syncs_the_folder_reports_problems_and_keeps_bucket_links() {
         .await;
     assert_eq!(status, 503, "{body}");
     assert!(
-        common::message_if(&body, "unavailable")
+        crate::common::message_if(&body, "unavailable")
             .as_str()
             .unwrap()
             .contains("nowhere"),

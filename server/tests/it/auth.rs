@@ -1,8 +1,6 @@
 //! Login, logout, sessions, throttling and the guards every request passes, over real HTTP.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use serde_json::json;
 
 #[tokio::test]
@@ -433,7 +431,7 @@ async fn a_database_outage_answers_503_and_keeps_the_session() {
     );
 
     database.open().await;
-    common::eventually("the session works again", || async {
+    crate::common::eventually("the session works again", || async {
         app.call(&client, "/api/whoami", json!({})).await.0 == 200
     })
     .await;

@@ -1,13 +1,11 @@
 //! The container server functions over real HTTP, with a real PostgreSQL and Redis and the
 //! Proxmox simulator: list, detail, reveal, power actions, retry and delete.
 
-mod common;
-
+use crate::common::TestApp;
 use backend::crypto::Purpose;
 use backend::events::{EventSink, SinkConfig};
 use backend::models::event::EventRow;
 use backend::models::{ContainerRow, CredentialRow, NewContainer, NewNode, NodeRow, ServiceRow};
-use common::TestApp;
 use domain::container::{Credential, Lifecycle, Phase, ServiceInfo};
 use domain::event::LogStream;
 use domain::node::TlsTrust;
@@ -421,7 +419,10 @@ async fn power_actions_start_shut_down_and_stop_the_container_on_its_node() {
         )
         .await;
     assert_eq!(status, 409);
-    assert!(common::message_if(&body, "conflict").is_string(), "{body}");
+    assert!(
+        crate::common::message_if(&body, "conflict").is_string(),
+        "{body}"
+    );
     sim.shutdown().await;
 }
 
@@ -506,7 +507,10 @@ async fn delete_tolerates_a_container_already_gone_and_spares_a_stranger_with_it
         .call(&client, "/api/containers/delete", json!({"id": creating}))
         .await;
     assert_eq!(status, 409);
-    assert!(common::message_if(&body, "conflict").is_string(), "{body}");
+    assert!(
+        crate::common::message_if(&body, "conflict").is_string(),
+        "{body}"
+    );
     assert!(exists_on_sim(&pve, 152).await);
     sim.shutdown().await;
 }
@@ -564,12 +568,18 @@ async fn retry_requeues_a_failed_creation_once_and_records_it() {
         .call(&client, "/api/containers/retry", json!({"id": id}))
         .await;
     assert_eq!(status, 409);
-    assert!(common::message_if(&body, "conflict").is_string(), "{body}");
+    assert!(
+        crate::common::message_if(&body, "conflict").is_string(),
+        "{body}"
+    );
     let ready = container_row(&app, node, "web-2", 121, Lifecycle::Ready).await;
     let (_, body) = app
         .call(&client, "/api/containers/retry", json!({"id": ready}))
         .await;
-    assert!(common::message_if(&body, "conflict").is_string(), "{body}");
+    assert!(
+        crate::common::message_if(&body, "conflict").is_string(),
+        "{body}"
+    );
     assert_eq!(
         EventRow::count(&mut conn, id).await.unwrap(),
         4,

@@ -1,9 +1,7 @@
 //! The wizard's server functions against real PostgreSQL, Redis and the Proxmox simulator: the
 //! node's lists for the Configure step, VMID checks, and Deploy (store, seal, queue).
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use domain::spec::{ContainerSpec, CreateContainerForm, Ipv4Setup};
 use domain::template::{Package, PackageManager, Script};
 use domain::{ContainerId, NodeId};
@@ -412,7 +410,7 @@ async fn with_redis_down_deploy_fails_clearly_and_leaves_no_row() {
         .call(&client, "/api/containers/create", json!({ "form": form }))
         .await;
     assert_eq!(status, 503, "{body}");
-    let message = common::message_if(&body, "unavailable")
+    let message = crate::common::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(message.contains("job queue"), "{message}");
@@ -504,7 +502,7 @@ async fn an_unreachable_node_gives_a_clear_error_and_deploy_stores_nothing() {
         .call("/api/resources/node", json!({ "node_id": gone }))
         .await;
     assert_eq!(status, 503, "{body}");
-    let message = common::message_if(&body, "unavailable")
+    let message = crate::common::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(
@@ -517,7 +515,7 @@ async fn an_unreachable_node_gives_a_clear_error_and_deploy_stores_nothing() {
     let (status, body) = s.create(&form).await;
     assert_eq!(status, 503, "{body}");
     assert!(
-        common::message_if(&body, "unavailable")
+        crate::common::message_if(&body, "unavailable")
             .as_str()
             .unwrap()
             .contains("gone"),

@@ -1,11 +1,9 @@
 //! The progress stream over real HTTP, with events in a real PostgreSQL and live ones through a
 //! real Redis.
 
-mod common;
-
+use crate::common::{TestApp, eventually};
 use backend::events::{self, EventSink, SinkConfig};
 use backend::models::event::EventRow;
-use common::{TestApp, eventually};
 use domain::ContainerId;
 use domain::container::{Lifecycle, Phase};
 use domain::event::{EventKind, LogStream, ProgressEvent};

@@ -2,10 +2,8 @@
 //! the form, see a field error next to its input, then find the template in the list by search
 //! and by tag, at desktop and phone width.
 
-mod common;
-
-use common::TestApp;
-use common::browser::{log_in, sideways_overflow, text_of, texts_of};
+use crate::common::TestApp;
+use crate::common::browser::{log_in, sideways_overflow, text_of, texts_of};
 use domain::template::{Bucket, Package, PackageManager, Template};
 use fantoccini::{Client, Locator};
 use testkit::browser::{

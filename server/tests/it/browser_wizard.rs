@@ -3,9 +3,7 @@
 //! and land on the progress page with the container stored as entered. Screenshots of every
 //! step at 1280 px and of the Configure step at phone width go to the test output folder.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use domain::spec::{ContainerSpec, Ipv4Setup};
 use domain::template::{Bucket, Package, PackageManager, Script, Template};
 use fantoccini::elements::Element;

@@ -1,8 +1,6 @@
 //! The node settings server functions against real PostgreSQL.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use serde_json::{Value, json};
 
 fn form(name: &str) -> Value {
@@ -170,7 +168,7 @@ async fn test_connection_reports_the_exact_reason_it_failed() {
             json!({"id": null, "form": target}),
         )
         .await;
-    let message = common::message_if(&body, "unavailable")
+    let message = crate::common::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(message.to_lowercase().contains("refused"), "{message}");
@@ -270,7 +268,7 @@ async fn test_connection_against_a_node_shows_its_version_and_findings() {
             json!({"id": null, "form": wrong_secret}),
         )
         .await;
-    let message = common::message_if(&body, "unavailable")
+    let message = crate::common::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"))
         .to_lowercase();
@@ -288,7 +286,7 @@ async fn test_connection_against_a_node_shows_its_version_and_findings() {
             json!({"id": null, "form": wrong_pin}),
         )
         .await;
-    let message = common::message_if(&body, "unavailable")
+    let message = crate::common::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(

@@ -1,9 +1,7 @@
 //! The API's error contract over real HTTP: every refusal is a 4xx (or 503) with the error
 //! envelope, malformed bodies are 400 in plain words, and each status has its cause.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use serde_json::{Value, json};
 
 /// Words that would show the server's internals in an answer.

@@ -1,0 +1,19 @@
+//! The server's integration tests, in one binary (one link instead of one per file): the real
+//! router on 127.0.0.1:0 against the test PostgreSQL and Redis, the simulator where a node is
+//! needed, and headless Chromium for the `browser*` modules. Each test still runs in its own
+//! process under nextest.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod api_contract;
+mod auth;
+mod browser;
+mod browser_templates;
+mod browser_wizard;
+mod cli_node;
+mod containers;
+mod create;
+mod nodes;
+mod progress;
+mod templates_api;
