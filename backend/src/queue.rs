@@ -1,12 +1,37 @@
 //! The job queue: a Redis stream read through one consumer group, shared by every worker on every
 //! machine. Delivery is at least once: a job stays pending until a worker acks it, and a job
-//! whose worker died is taken over by another worker with [`Queue::reclaim`].
+//! whose worker died is taken over by another worker once that worker's lease is gone
+//! ([`Queue::take_over`]).
 //!
 //! # Keys (namespace `infrahaus`, see [`QueueKeys`])
 //! - `infrahaus:jobs`: the stream; each entry has one field, `job`, holding a [`Job`] as JSON.
 //!   `XADD … MAXLEN ~ 100000`; acked entries are deleted, so the stream holds only open jobs.
 //! - `infrahaus:workers`: the consumer group (created from id `0` with `MKSTREAM`).
 //! - `infrahaus:jobs:queued:{container_id}`: the stream id of that container's open job.
+//! - `infrahaus:worker:{consumer}`: the lease of the worker process with that consumer name.
+//! - `infrahaus:jobs:cancel:{container_id}`: the stream id of the job whose cancel a user asked
+//!   for (deleted with the job's ack; a later job of the container has another id).
+//!
+//! # Liveness by lease
+//! A worker process sets its lease (`SET … PX` [`LEASE_TTL`], 8 s) before it reads a job and
+//! renews it every quarter of that (2 s) from a task that does nothing else (the same loop feeds
+//! systemd's watchdog). Every [`SCAN_EVERY`] (1 s) each worker runs one script
+//! ([`Queue::take_over`]) that lists the consumers with pending jobs (`XPENDING` summary) and
+//! `XCLAIM`s the jobs of every consumer other than itself whose lease key does not exist,
+//! raising their delivery count. So:
+//! - a job is never taken over while its worker's lease lives, however long a phase runs;
+//! - a worker killed outright (SIGKILL, power loss) loses its jobs 6–8 s after its last renewal
+//!   (TTL minus the time since the last renewal), and they are taken over within the next second
+//!   by any worker, including its own restarted process (a new consumer name): about 7–9 s from
+//!   the kill to the takeover, plus the time to resume;
+//! - a worker that stops on SIGTERM drops its lease on the way out: its interrupted jobs are
+//!   taken over at the next scan (about 1 s);
+//! - consumers without a lease key at all (workers from before leases) count as dead.
+//!
+//! A running job checks every second ([`Queue::check`]) that its consumer still holds it; a
+//! worker whose lease lapsed while it lived (Redis unreachable for the whole TTL) finds its job
+//! taken over and stops at its next checkpoint, so the job still runs from its checkpoint once
+//! more, never twice at the same time past a checkpoint.
 //!
 //! # One job per container
 //! A container's id is its job id. [`Queue::enqueue`] runs one Lua script that adds the entry only
@@ -31,14 +56,27 @@
 //! needed and again when Redis answers `NOSCRIPT` (restarted, or `SCRIPT FLUSH`).
 //!
 //! # Retries
-//! A job that fails is not acked; after `min_idle` another [`Queue::reclaim`] takes it over, which
-//! raises its delivery count. A delivery past [`MAX_DELIVERIES`] reports
-//! [`Delivery::is_exhausted`]: the worker then ends the job (marks the container failed) and acks
-//! it. Long jobs call [`Queue::touch`] now and then so they are not reclaimed while running.
+//! A job the worker could not work on (its database was away, the handler panicked) is not
+//! acked: after a delay the worker hands it to the consumer [`RELEASED`], which never has a
+//! lease ([`Queue::release`]), so the next scan of any worker delivers it again with a raised
+//! count. A delivery past [`MAX_DELIVERIES`] reports [`Delivery::is_exhausted`]: the worker then
+//! ends the job (marks the container failed) and acks it.
+//!
+//! [`Queue::reclaim`] (by idle time, `XAUTOCLAIM`) and [`Queue::touch`] remain for tools and
+//! tests; workers no longer use idle time to decide a worker died.
+//!
+//! # Cancel
+//! [`Queue::request_cancel`] removes a job never handed out (when the caller says nothing can
+//! exist yet) or stores its entry id under the cancel key; the job's worker sees it at its next
+//! check ([`Queue::check`]) and stops at its next checkpoint; a worker that takes the job over
+//! checks before it starts. [`Queue::job_state`] tells the progress page whether a live worker
+//! holds a job.
 
+mod lease;
 mod reader;
 mod scripts;
 
+pub use lease::{CancelRequest, Held, JobState, LEASE_TTL, RELEASED, SCAN_EVERY};
 pub use reader::Reader;
 
 use crate::redis::RedisClient;
@@ -46,7 +84,7 @@ use domain::ContainerId;
 use fred::error::{Error as RedisError, ErrorKind};
 use fred::prelude::*;
 use fred::types::{ClusterHash, CustomCommand, Value};
-use scripts::{ACK_MANY, ENQUEUE, RECLAIM, TOUCH};
+use scripts::{ACK_MANY, ENQUEUE, RECLAIM};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -76,6 +114,8 @@ pub struct Delivery {
     pub deliveries: u64,
     /// The consumer that holds it.
     pub consumer: String,
+    /// The consumer it was taken over from, when its lease was gone (see [`Queue::take_over`]).
+    pub taken_from: Option<String>,
     max_deliveries: u64,
 }
 
@@ -122,6 +162,9 @@ pub struct QueueKeys {
     pub stream: String,
     pub group: String,
     marker_prefix: String,
+    /// Followed by a consumer name: that worker process's lease.
+    pub lease_prefix: String,
+    cancel_prefix: String,
 }
 
 impl QueueKeys {
@@ -131,7 +174,19 @@ impl QueueKeys {
             stream: format!("{namespace}:jobs"),
             group: format!("{namespace}:workers"),
             marker_prefix: format!("{namespace}:jobs:queued:"),
+            lease_prefix: format!("{namespace}:worker:"),
+            cancel_prefix: format!("{namespace}:jobs:cancel:"),
         }
+    }
+
+    /// The key holding the lease of the worker process whose consumer name is `consumer`.
+    pub fn lease(&self, consumer: &str) -> String {
+        format!("{}{consumer}", self.lease_prefix)
+    }
+
+    /// The key naming the entry of a container's job whose cancel was asked for.
+    pub fn cancel(&self, container_id: ContainerId) -> String {
+        format!("{}{container_id}", self.cancel_prefix)
     }
 
     /// The key naming the open job of a container.
@@ -223,13 +278,16 @@ impl Queue {
     pub async fn ack_many(&self, deliveries: &[Delivery]) -> Result<Vec<bool>, QueueError> {
         let mut acked = Vec::with_capacity(deliveries.len());
         for chunk in deliveries.chunks(ACK_BATCH) {
-            let markers: Vec<String> = chunk
+            let per_entry: Vec<String> = chunk
                 .iter()
-                .map(|d| self.keys.marker(d.job.container_id))
+                .flat_map(|d| {
+                    let id = d.job.container_id;
+                    [self.keys.marker(id), self.keys.cancel(id)]
+                })
                 .collect();
-            let mut keys: Vec<&str> = Vec::with_capacity(1 + chunk.len());
+            let mut keys: Vec<&str> = Vec::with_capacity(1 + per_entry.len());
             keys.push(&self.keys.stream);
-            keys.extend(markers.iter().map(String::as_str));
+            keys.extend(per_entry.iter().map(String::as_str));
             let mut args = Vec::with_capacity(1 + chunk.len());
             args.push(self.keys.group.clone());
             args.extend(chunk.iter().map(|d| d.entry_id.clone()));
@@ -307,18 +365,7 @@ impl Queue {
     /// Tells the queue `delivery`'s consumer is still working on it, so it is not reclaimed.
     /// Returns false when another consumer has taken the job over (stop working on it).
     pub async fn touch(&self, delivery: &Delivery) -> Result<bool, QueueError> {
-        let held = self
-            .eval(
-                &TOUCH_SCRIPT,
-                &[&self.keys.stream],
-                vec![
-                    self.keys.group.clone(),
-                    delivery.consumer.clone(),
-                    delivery.entry_id.clone(),
-                ],
-            )
-            .await?;
-        Ok(held.as_i64() == Some(1))
+        self.hand_over(delivery, &delivery.consumer).await
     }
 
     /// Builds a delivery; an entry whose payload is not a [`Job`] is acked and deleted.
@@ -335,6 +382,7 @@ impl Queue {
                 job,
                 deliveries,
                 consumer: consumer.to_owned(),
+                taken_from: None,
                 max_deliveries: self.max_deliveries,
             })),
             Err(e) => {
@@ -410,7 +458,6 @@ impl Script {
 static ENQUEUE_SCRIPT: Script = Script::new(ENQUEUE);
 static ACK_MANY_SCRIPT: Script = Script::new(ACK_MANY);
 static RECLAIM_SCRIPT: Script = Script::new(RECLAIM);
-static TOUCH_SCRIPT: Script = Script::new(TOUCH);
 
 #[cfg(test)]
 mod tests {

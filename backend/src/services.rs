@@ -7,7 +7,9 @@
 //! - [`containers`]: power actions, delete and retry of a container, with the progress events
 //!   they write.
 //! - [`templates`]: saving a template from the editor.
+//! - [`cancel`]: cancelling a creation, and whether a worker holds it.
 
+pub mod cancel;
 pub mod containers;
 pub mod nodes;
 pub mod templates;

@@ -449,3 +449,114 @@ async fn connections_of_this_process(redis: &RedisClient) -> usize {
         .unwrap();
     testkit::own_client_lines(&list).len()
 }
+
+#[tokio::test]
+async fn jobs_of_a_consumer_without_a_lease_are_taken_over_and_a_live_lease_keeps_them() {
+    use backend::queue::JobState;
+    let redis = client().await;
+    let queue = queue(&redis).await;
+    let reader = Reader::new(queue.clone(), client().await);
+    let job = job();
+    queue.enqueue(&job).await.unwrap();
+    assert_eq!(
+        queue.job_state(job.container_id).await.unwrap(),
+        JobState::Waiting
+    );
+    queue
+        .renew_lease("alive", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let first = reader
+        .next("alive", Duration::from_millis(100))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        queue.job_state(job.container_id).await.unwrap(),
+        JobState::Running
+    );
+    // However long it has been held, a live lease keeps it.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(queue.take_over("other", 10).await.unwrap().is_empty());
+    // The lease is gone (the process died, or stopped and dropped it): taken over at once.
+    queue.drop_lease("alive").await.unwrap();
+    assert_eq!(
+        queue.job_state(job.container_id).await.unwrap(),
+        JobState::Orphaned
+    );
+    let taken = queue.take_over("other", 10).await.unwrap();
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(taken[0].job, job);
+    assert_eq!(taken[0].deliveries, 2);
+    assert_eq!(taken[0].taken_from.as_deref(), Some("alive"));
+    assert_eq!(
+        queue.check(&first).await.unwrap(),
+        backend::queue::Held::Lost
+    );
+    // A worker that gives a job back (to retry it) hands it to any worker's next scan.
+    assert!(queue.release(&taken[0]).await.unwrap());
+    let again = queue.take_over("third", 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].deliveries, 3);
+    assert_eq!(again[0].taken_from, None);
+    // The scan never takes its own jobs, whatever its lease.
+    assert!(queue.take_over("third", 10).await.unwrap().is_empty());
+    assert!(queue.ack(&again[0]).await.unwrap());
+    assert_eq!(
+        queue.job_state(job.container_id).await.unwrap(),
+        JobState::None
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_removes_a_job_never_handed_out_and_is_stored_for_a_held_one() {
+    use backend::queue::{CancelRequest, Held};
+    let redis = client().await;
+    let queue = queue(&redis).await;
+    let reader = Reader::new(queue.clone(), client().await);
+    let waiting = job();
+    queue.enqueue(&waiting).await.unwrap();
+    assert_eq!(
+        queue
+            .request_cancel(waiting.container_id, true)
+            .await
+            .unwrap(),
+        CancelRequest::Removed
+    );
+    assert_eq!(stream_len(&queue, &redis).await, 0);
+    assert_eq!(
+        queue
+            .request_cancel(waiting.container_id, true)
+            .await
+            .unwrap(),
+        CancelRequest::NoJob
+    );
+
+    let held = job();
+    queue.enqueue(&held).await.unwrap();
+    let delivery = reader
+        .next("w", Duration::from_millis(100))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(queue.check(&delivery).await.unwrap(), Held::Held);
+    assert_eq!(
+        queue.request_cancel(held.container_id, true).await.unwrap(),
+        CancelRequest::Stored
+    );
+    assert_eq!(queue.check(&delivery).await.unwrap(), Held::CancelRequested);
+    // The ack clears the cancel with the job: the next job of the container is not cancelled.
+    assert!(queue.ack(&delivery).await.unwrap());
+    queue.enqueue(&held).await.unwrap();
+    let next = reader
+        .next("w", Duration::from_millis(100))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(queue.check(&next).await.unwrap(), Held::Held);
+    let cancel_key: Option<String> = redis
+        .get(queue.keys().cancel(held.container_id))
+        .await
+        .unwrap();
+    assert_eq!(cancel_key, None);
+}

@@ -52,6 +52,61 @@ impl Phase {
     }
 }
 
+/// How a cancelled creation ends: the message of its last event and of the container's error
+/// (lifecycle `error`, so Delete and Retry work as after a failure).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cancelled {
+    /// No container was created on the node.
+    BeforeCreate,
+    /// The container exists on the node and is stopped.
+    Stopped { vmid: u32, node: String },
+    /// The container may exist on the node, which could not be reached to stop it.
+    Unknown { vmid: u32, node: String },
+}
+
+impl Cancelled {
+    /// What every cancel message starts with (the progress page tells cancels from failures).
+    pub const PREFIX: &'static str = "Cancelled";
+
+    pub fn message(&self) -> String {
+        match self {
+            Cancelled::BeforeCreate => "Cancelled before it was created.".into(),
+            Cancelled::Stopped { vmid, node } => {
+                format!("Cancelled; container {vmid} exists on node {node}, stopped.")
+            }
+            Cancelled::Unknown { vmid, node } => format!(
+                "Cancelled; container {vmid} may exist on node {node}, which could not be \
+                 reached to stop it."
+            ),
+        }
+    }
+
+    /// True for a message [`Cancelled::message`] made.
+    pub fn is_cancel_message(message: &str) -> bool {
+        message.starts_with(Self::PREFIX)
+    }
+}
+
+/// Whether a worker holds a creation, as the progress page shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WorkerState {
+    /// No open job (finished, failed, or not queued).
+    Idle,
+    /// Queued, or its worker stopped: waiting for a worker to take it.
+    Waiting,
+    /// A live worker is on it.
+    Working,
+}
+
+/// What a cancel did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CancelReply {
+    /// No worker had started it: it was taken off the queue and is cancelled now.
+    Cancelled,
+    /// Its worker (or whoever takes it over) stops at the next safe point.
+    Requested,
+}
+
 /// A service the worker found running in a container.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceInfo {

@@ -5,7 +5,7 @@
 //! | `INFRAHAUS_WORKER_CONCURRENCY` | jobs run at once | `2` |
 //! | `INFRAHAUS_WORKER_DEPLOY_KEY_FILE` | the worker's node key pair (for SSH to the Proxmox nodes only; containers get keys of their own), created 0600 on first start | `data/deploy_ed25519` |
 //! | `INFRAHAUS_WORKER_SHUTDOWN_SECS` | on SIGTERM, how long running jobs get to reach a checkpoint | `60` |
-//! | `INFRAHAUS_WORKER_RECLAIM_SECS` | how long a job may go without a heartbeat before another worker takes it over | `120` |
+//! | `INFRAHAUS_WORKER_LEASE_SECS` | how long the worker's lease lives unless renewed (every quarter of it); once it lapses another worker takes its jobs over | `8` |
 //! | `INFRAHAUS_CONTAINER_SSH_PORT` | the port containers' sshd listens on | `22` |
 //! | `INFRAHAUS_QUEUE_NAMESPACE` | prefix of the job queue's Redis keys; for tests (the server always uses the default) | `infrahaus` |
 //!
@@ -23,7 +23,7 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     pub deploy_key_file: PathBuf,
     pub shutdown_deadline: Duration,
-    pub reclaim_idle: Duration,
+    pub lease_ttl: Duration,
     pub container_ssh_port: u16,
     pub queue_namespace: String,
 }
@@ -43,11 +43,11 @@ impl WorkerConfig {
             "data/deploy_ed25519",
         )?);
         let shutdown: u64 = parse_var("INFRAHAUS_WORKER_SHUTDOWN_SECS", 60)?;
-        let reclaim: u64 = parse_var("INFRAHAUS_WORKER_RECLAIM_SECS", 120)?;
-        if reclaim == 0 {
+        let lease: u64 = parse_var("INFRAHAUS_WORKER_LEASE_SECS", 8)?;
+        if !(1..=300).contains(&lease) {
             return Err(malformed(
-                "INFRAHAUS_WORKER_RECLAIM_SECS",
-                "expected at least 1",
+                "INFRAHAUS_WORKER_LEASE_SECS",
+                "expected 1 to 300",
             ));
         }
         let container_ssh_port: u16 = parse_var("INFRAHAUS_CONTAINER_SSH_PORT", 22)?;
@@ -72,7 +72,7 @@ impl WorkerConfig {
             concurrency,
             deploy_key_file,
             shutdown_deadline: Duration::from_secs(shutdown),
-            reclaim_idle: Duration::from_secs(reclaim),
+            lease_ttl: Duration::from_secs(lease),
             container_ssh_port,
             queue_namespace,
         })

@@ -7,9 +7,11 @@
 //!   over jobs of dead workers, graceful shutdown.
 //! - [`pipeline`]: [`Pipeline`], the handler that creates, starts, deploys, syncs and
 //!   finalizes a container, checkpointing each step.
-//! - [`serve`]: wiring for the binary (connections, deploy key, signals).
+//! - [`serve`]: wiring for the binary (connections, deploy key, signals); [`notify`]: systemd's
+//!   readiness and watchdog notifications.
 
 pub mod config;
+pub mod notify;
 pub mod pipeline;
 pub mod runner;
 pub mod serve;

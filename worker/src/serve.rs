@@ -8,6 +8,7 @@ use remote_shell::DeployKey;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::WorkerConfig;
+use crate::notify::Notifier;
 use crate::pipeline::{Pipeline, PipelineSettings};
 use crate::runner::{RunReport, Runner, RunnerConfig};
 
@@ -35,6 +36,17 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         redis.clone(),
         QueueKeys::namespaced(&config.queue_namespace),
     );
+    // The first Redis round trip (PostgreSQL's was above): from here on the worker is ready.
+    queue
+        .ensure_group()
+        .await
+        .context("cannot reach Redis (REDIS_URL)")?;
+    let notifier = Notifier::from_env()
+        .context("NOTIFY_SOCKET")?
+        .map(std::sync::Arc::new);
+    if let Some(notifier) = &notifier {
+        notifier.notify("READY=1");
+    }
     let (db_for_sweep, queue_for_sweep) = (db.clone(), queue.clone());
     let reader = Reader::new(queue, dedicated);
     let settings = PipelineSettings {
@@ -43,14 +55,30 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     };
     let pipeline = Pipeline::new(db, redis, secrets, node_key, settings);
     let runner = RunnerConfig::new(config.concurrency)
-        .with_reclaim_idle(config.reclaim_idle)
+        .with_lease_ttl(config.lease_ttl)
         .with_shutdown_deadline(config.shutdown_deadline);
     let sweeper = tokio::spawn(requeue_stalled_containers(
         db_for_sweep,
         queue_for_sweep,
         shutdown.clone(),
     ));
-    let report = Runner::new(reader, pipeline, runner).run(shutdown).await;
+    let mut runner = Runner::new(reader, pipeline, runner);
+    if let Some(notifier) = notifier.clone() {
+        // The lease loop proves the worker is not hung: it feeds systemd's watchdog.
+        runner =
+            runner.on_lease_renewed(std::sync::Arc::new(move || notifier.notify("WATCHDOG=1")));
+    }
+    let stopping = notifier.clone().map(|notifier| {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            notifier.notify("STOPPING=1");
+        })
+    });
+    let report = runner.run(shutdown).await;
+    if let Some(stopping) = stopping {
+        stopping.abort();
+    }
     sweeper.abort();
     tracing::info!(?report, "stopped");
     Ok(report)

@@ -99,9 +99,7 @@ impl EventSink {
             .get()
             .await
             .map_err(|e| EventError::Pool(e.to_string()))?;
-        let last = EventRow::max_seq(&mut conn, container_id)
-            .await?
-            .unwrap_or(0);
+        let last = last_event(&mut conn, container_id).await?;
         let logs = EventRow::count_logs(&mut conn, container_id).await?;
         drop(conn);
         let shared = Arc::new(Shared {
@@ -109,9 +107,9 @@ impl EventSink {
             db,
             redis,
             state: Mutex::new(State {
-                next_seq: last + 1,
-                phase: Phase::Create,
-                percent: 0,
+                next_seq: last.seq + 1,
+                phase: last.phase,
+                percent: last.percent,
                 script: None,
                 buffer: Vec::with_capacity(config.batch_lines),
                 logs: u64::try_from(logs).unwrap_or(0),
@@ -365,6 +363,42 @@ impl Shared {
         }
         state.buffer.clear();
     }
+}
+
+/// Where the stored events end: a sink opened again goes on from there (same phase and
+/// percent, so a line written before the next step does not move the bar back).
+struct Last {
+    seq: i64,
+    phase: Phase,
+    percent: u8,
+}
+
+async fn last_event(
+    conn: &mut diesel_async::AsyncPgConnection,
+    container_id: ContainerId,
+) -> Result<Last, diesel::result::Error> {
+    use crate::schema::container_events as e;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let last: Option<(i64, String, i16)> = e::table
+        .filter(e::container_id.eq(container_id))
+        .order(e::seq.desc())
+        .select((e::seq, e::phase, e::percent))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(match last {
+        Some((seq, phase, percent)) => Last {
+            seq,
+            phase: phase.parse().unwrap_or(Phase::Create),
+            percent: u8::try_from(percent.clamp(0, 100)).unwrap_or(0),
+        },
+        None => Last {
+            seq: 0,
+            phase: Phase::Create,
+            percent: 0,
+        },
+    })
 }
 
 /// What the terminal event settles on the container row.

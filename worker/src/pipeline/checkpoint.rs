@@ -31,6 +31,20 @@ impl Checkpoint {
         serde_json::to_value(self).unwrap_or_default()
     }
 
+    /// Where a resumed run starts, for the progress log: `Deploy`, `Sync (script 3)`.
+    pub fn resume_point(&self) -> String {
+        let next = Phase::ALL
+            .iter()
+            .copied()
+            .find(|p| !self.is_done(*p))
+            .unwrap_or(Phase::Finalize);
+        if next == Phase::Sync && self.scripts_done > 0 {
+            format!("{} (script {})", next.label(), self.scripts_done + 1)
+        } else {
+            next.label().to_owned()
+        }
+    }
+
     /// Whether `phase` finished.
     pub fn is_done(&self, phase: Phase) -> bool {
         self.done.is_some_and(|done| index(done) >= index(phase))
@@ -64,5 +78,7 @@ mod tests {
         assert_eq!(empty, Checkpoint::default());
         assert!(!empty.is_done(Phase::Create));
         assert_eq!(Checkpoint::from_json(&serde_json::json!("garbage")), empty);
+        assert_eq!(empty.resume_point(), "Create");
+        assert_eq!(cp.resume_point(), "Sync (script 3)");
     }
 }

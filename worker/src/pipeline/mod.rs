@@ -29,6 +29,7 @@ pub mod config_manager;
 pub mod packages;
 pub mod services;
 
+mod cancel;
 mod connect;
 mod create;
 mod deploy;
@@ -160,15 +161,25 @@ impl Pipeline {
             }
         };
         let span = tracing::info_span!("pipeline", vmid = row.vmid, hostname = %row.hostname);
+        if let Some(from) = &run.taken_from {
+            let resume = checkpoint::Checkpoint::from_json(&row.checkpoint).resume_point();
+            tracing::info!(from = %from, %resume, "resuming a job whose worker stopped");
+            let note = format!("The worker stopped; resuming from {resume}.");
+            if let Err(e) = sink.log(domain::event::LogStream::Stdout, &note).await {
+                tracing::warn!(error = %e, "could not store the takeover event");
+            }
+        }
         let mut redactor = Redactor::default();
-        let result = if run.exhausted {
+        let result = if run.stop.requested() == Some(StopReason::Cancelled) {
+            Err(Failure::Stopped(StopReason::Cancelled))
+        } else if run.exhausted {
             Err(Failure::failed(format!(
                 "Gave up after {} attempts: the worker handling this container stopped each \
                  time before it finished (see the worker's log). Press Retry to try again.",
                 run.attempt.saturating_sub(1)
             )))
         } else {
-            job::Job::new(self, row, &sink, &mut redactor, run.stop.clone())
+            job::Job::new(self, row.clone(), &sink, &mut redactor, run.stop.clone())
                 .run()
                 .instrument(span.clone())
                 .await
@@ -178,6 +189,9 @@ impl Pipeline {
             Err(Failure::Failed(message)) => {
                 let message = redactor.apply(&message).into_owned();
                 self.fail(&sink, &message).instrument(span).await
+            }
+            Err(Failure::Stopped(StopReason::Cancelled)) => {
+                self.finish_cancelled(&row, &sink).instrument(span).await
             }
             Err(Failure::Stopped(reason)) => {
                 if reason == StopReason::Shutdown {

@@ -99,7 +99,7 @@ impl Stack {
                 self.path("deploy_ed25519"),
             )
             .env("INFRAHAUS_WORKER_CONCURRENCY", "2")
-            .env("INFRAHAUS_WORKER_RECLAIM_SECS", "3")
+            .env("INFRAHAUS_WORKER_LEASE_SECS", "3")
             .env(
                 "INFRAHAUS_CONTAINER_SSH_PORT",
                 self.sim.ssh_port.to_string(),

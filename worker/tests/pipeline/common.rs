@@ -155,8 +155,9 @@ impl World {
         }
     }
 
-    /// Starts a runner (its own consumer name) with the pipeline.
-    pub async fn runner(&self, settings: PipelineSettings, reclaim_idle: Duration) -> Running {
+    /// Starts a runner (its own consumer name) with the pipeline, whose lease lives `lease_ttl`
+    /// unless renewed.
+    pub async fn runner(&self, settings: PipelineSettings, lease_ttl: Duration) -> Running {
         let dedicated = backend::redis::connect(&testkit::redis_url())
             .await
             .unwrap();
@@ -169,14 +170,15 @@ impl World {
             settings,
         );
         let config = RunnerConfig::new(2)
-            .with_reclaim_idle(reclaim_idle)
+            .with_lease_ttl(lease_ttl)
+            .with_retry_after(Duration::from_secs(1))
             .with_shutdown_deadline(Duration::from_secs(30));
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(Runner::new(reader, pipeline, config).run(shutdown.clone()));
         Running { handle, shutdown }
     }
 
-    /// A runner with [`settings`](Self::settings) and a 30 s reclaim time.
+    /// A runner with [`settings`](Self::settings) and a 30 s lease.
     pub async fn default_runner(&self) -> Running {
         self.runner(self.settings(), Duration::from_secs(30)).await
     }

@@ -11,7 +11,7 @@ use worker::pipeline::checkpoint::Checkpoint;
 
 use crate::common::*;
 
-fn worker_command(world: &World) -> tokio::process::Command {
+pub(crate) fn worker_command(world: &World) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_worker"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -24,7 +24,7 @@ fn worker_command(world: &World) -> tokio::process::Command {
         )
         .env("INFRAHAUS_WORKER_CONCURRENCY", "1")
         .env("INFRAHAUS_WORKER_SHUTDOWN_SECS", "60")
-        .env("INFRAHAUS_WORKER_RECLAIM_SECS", "2")
+        .env("INFRAHAUS_WORKER_LEASE_SECS", "2")
         .env(
             "INFRAHAUS_CONTAINER_SSH_PORT",
             world.sim.ssh_port.to_string(),

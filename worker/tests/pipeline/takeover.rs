@@ -1,5 +1,6 @@
-//! A worker that dies mid-script: another one takes the job over after the reclaim idle time,
-//! resumes after the last finished script, and the container is created once.
+//! A worker that dies mid-script: another one takes the job over once its lease lapses,
+//! resumes after the last finished script, and the container is created once. A worker that
+//! lives keeps its job however long a phase runs.
 
 use std::time::Duration;
 
@@ -32,7 +33,7 @@ fn script_steps(events: &[domain::event::ProgressEvent], name: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_script_is_taken_over_and_the_container_ends_ready() {
     let world = World::start(WorldOptions::default()).await;
-    let reclaim_idle = Duration::from_secs(2);
+    let lease = Duration::from_secs(2);
     let mut spec = bare_spec(
         world.node_id,
         140,
@@ -46,7 +47,7 @@ async fn a_worker_killed_mid_script_is_taken_over_and_the_container_ends_ready()
         script("20-slow.sh", SLOW),
         script("30-last.sh", "#!/bin/sh\necho 'last script ran'\n"),
     ];
-    let first = world.runner(world.settings(), reclaim_idle).await;
+    let first = world.runner(world.settings(), lease).await;
     let id = world.create(&spec).await;
     world
         .wait_until(id, |_, events| {
@@ -60,7 +61,7 @@ async fn a_worker_killed_mid_script_is_taken_over_and_the_container_ends_ready()
     assert_eq!(row.lifecycle, Lifecycle::Creating);
     assert_eq!(Checkpoint::from_json(&row.checkpoint).scripts_done, 1);
 
-    let second = world.runner(world.settings(), reclaim_idle).await;
+    let second = world.runner(world.settings(), lease).await;
     let row = world.wait_finished(id).await;
     let transcript = world.transcript(id).await;
     assert_eq!(row.lifecycle, Lifecycle::Ready, "{transcript}");
@@ -69,6 +70,10 @@ async fn a_worker_killed_mid_script_is_taken_over_and_the_container_ends_ready()
     assert_eq!(script_steps(&events, "20-slow.sh"), 2, "{transcript}");
     assert_eq!(script_steps(&events, "30-last.sh"), 1, "{transcript}");
     assert!(transcript.contains("second run: finishing"), "{transcript}");
+    assert!(
+        transcript.contains("The worker stopped; resuming from Sync (script 2)."),
+        "{transcript}"
+    );
     for pair in events.windows(2) {
         assert_eq!(
             pair[1].seq,
@@ -86,7 +91,7 @@ async fn a_worker_killed_mid_script_is_taken_over_and_the_container_ends_ready()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_whose_workers_keep_dying_ends_in_error() {
     let world = World::start(WorldOptions::default()).await;
-    let reclaim_idle = Duration::from_secs(1);
+    let lease = Duration::from_secs(1);
     let mut spec = bare_spec(
         world.node_id,
         141,
@@ -99,7 +104,7 @@ async fn a_job_whose_workers_keep_dying_ends_in_error() {
     let id = world.create(&spec).await;
     // Each worker dies once the script runs; after MAX_DELIVERIES the next one gives up.
     for attempt in 1..=backend::queue::MAX_DELIVERIES {
-        let runner = world.runner(world.settings(), reclaim_idle).await;
+        let runner = world.runner(world.settings(), lease).await;
         let wanted = usize::try_from(attempt).unwrap();
         world
             .wait_until(id, |_, events| {
@@ -109,7 +114,7 @@ async fn a_job_whose_workers_keep_dying_ends_in_error() {
         runner.handle.abort();
         let _ = runner.handle.await;
     }
-    let last = world.runner(world.settings(), reclaim_idle).await;
+    let last = world.runner(world.settings(), lease).await;
     let row = world.wait_finished(id).await;
     assert_eq!(row.lifecycle, Lifecycle::Error);
     let message = row.error_message.unwrap();
@@ -158,4 +163,39 @@ async fn a_worker_that_died_after_the_last_checkpoint_still_ends_ready() {
     assert_eq!(events.last().unwrap().kind, EventKind::Complete);
     assert_eq!(world.create_tasks(142).await, 0, "nothing is redone");
     worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phase_longer_than_the_lease_stays_with_its_live_worker() {
+    let world = World::start(WorldOptions::default()).await;
+    // A 1 s lease and a script of 5 s: another worker scans every second the whole time.
+    let lease = Duration::from_secs(1);
+    let mut spec = bare_spec(
+        world.node_id,
+        143,
+        Ipv4Setup::Static {
+            cidr: static_cidr(),
+            gateway: None,
+        },
+    );
+    spec.scripts = vec![script(
+        "10-long.sh",
+        "#!/bin/sh\necho 'long script started'\nsleep 5\necho 'long script done'\n",
+    )];
+    let first = world.runner(world.settings(), lease).await;
+    let id = world.create(&spec).await;
+    world
+        .wait_until(id, |_, events| {
+            events.iter().any(|e| e.message == "long script started")
+        })
+        .await;
+    let second = world.runner(world.settings(), lease).await;
+    let row = world.wait_finished(id).await;
+    let transcript = world.transcript(id).await;
+    assert_eq!(row.lifecycle, Lifecycle::Ready, "{transcript}");
+    assert!(!transcript.contains("The worker stopped"), "{transcript}");
+    assert_eq!(script_steps(&world.events(id).await, "10-long.sh"), 1);
+    let (first, second) = (first.stop().await, second.stop().await);
+    assert_eq!((first.done, second.done), (1, 0), "{first:?} {second:?}");
+    assert_eq!(world.create_tasks(143).await, 1);
 }

@@ -1,0 +1,134 @@
+//! The worker binary killed with SIGKILL again and again while several creations run: each
+//! restarted worker takes the dead one's jobs over once its lease lapses, and every container
+//! ends ready, created once.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use domain::ContainerId;
+use domain::container::Lifecycle;
+use domain::spec::Ipv4Setup;
+use tokio::time::Instant;
+
+use crate::common::*;
+use crate::sigterm::worker_command;
+
+const CREATIONS: u32 = 3;
+const KILLS: usize = 8;
+
+/// Three scripts of a second each, so kills land in the middle of phases.
+fn spec(world: &World, n: u32) -> domain::spec::ContainerSpec {
+    let mut spec = bare_spec(
+        world.node_id,
+        160 + n,
+        Ipv4Setup::Static {
+            cidr: static_cidr(),
+            gateway: None,
+        },
+    );
+    spec.hostname = format!("crash-{n}");
+    spec.scripts = (1..=3)
+        .map(|i| {
+            script(
+                &format!("{i}0-step.sh"),
+                &format!("#!/bin/sh\necho 'step {i} started'\nsleep 1\necho 'step {i} done'\n"),
+            )
+        })
+        .collect();
+    spec
+}
+
+async fn event_count(world: &World, ids: &[ContainerId]) -> usize {
+    let mut total = 0;
+    for id in ids {
+        total += world.events(*id).await.len();
+    }
+    total
+}
+
+async fn all_finished(world: &World, ids: &[ContainerId]) -> bool {
+    for id in ids {
+        if world.row(*id).await.lifecycle == Lifecycle::Creating {
+            return false;
+        }
+    }
+    true
+}
+
+fn spawn_worker(world: &World, round: usize) -> tokio::process::Child {
+    let log = std::fs::File::create(world.path(&format!("worker-{round}.log"))).unwrap();
+    let mut cmd = worker_command(world);
+    cmd.env("INFRAHAUS_WORKER_CONCURRENCY", "2")
+        .env("INFRAHAUS_WORKER_LEASE_SECS", "3")
+        .stdout(Stdio::null())
+        .stderr(log);
+    cmd.spawn().expect("the worker binary starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_again_and_again_every_container_ends_ready_and_created_once() {
+    let world = World::start(WorldOptions::default()).await;
+    let mut ids = Vec::new();
+    for n in 0..CREATIONS {
+        ids.push(world.create(&spec(&world, n)).await);
+    }
+    let mut kills = 0;
+    let mut round = 0;
+    let mut last_kill = Instant::now();
+    while kills < KILLS {
+        round += 1;
+        let before = event_count(&world, &ids).await;
+        let mut child = spawn_worker(&world, round);
+        // Kill once this worker has made progress, a little later each round.
+        let limit = Instant::now() + Duration::from_secs(60);
+        while event_count(&world, &ids).await == before && Instant::now() < limit {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if all_finished(&world, &ids).await {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200 * (1 + round as u64 % 5))).await;
+        child.start_kill().expect("SIGKILL");
+        child.wait().await.unwrap();
+        last_kill = Instant::now();
+        kills += 1;
+    }
+    let mut last = spawn_worker(&world, round + 1);
+    let deadline = last_kill + Duration::from_secs(40);
+    while !all_finished(&world, &ids).await && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let finished_after = last_kill.elapsed();
+    let _ = last.start_kill();
+    let _ = last.wait().await;
+    assert!(
+        kills >= 5,
+        "only {kills} kills landed before everything finished"
+    );
+    for (n, id) in ids.iter().enumerate() {
+        let row = world.row(*id).await;
+        let transcript = world.transcript(*id).await;
+        assert_eq!(
+            row.lifecycle,
+            Lifecycle::Ready,
+            "not ready {finished_after:?} after the last of {kills} kills:\n{transcript}"
+        );
+        let vmid = 160 + u32::try_from(n).unwrap();
+        assert_eq!(
+            world.create_tasks(vmid).await,
+            1,
+            "created once: {transcript}"
+        );
+        assert_eq!(world.containers_with(vmid).await, 1);
+        let events = world.events(*id).await;
+        for pair in events.windows(2) {
+            assert_eq!(pair[1].seq, pair[0].seq + 1, "{transcript}");
+        }
+    }
+    assert!(
+        finished_after <= Duration::from_secs(40),
+        "the rest took {finished_after:?} after the last kill"
+    );
+}
