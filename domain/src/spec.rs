@@ -296,6 +296,27 @@ fn choice(value: &str, what: &str) -> Result<String, String> {
     Ok(v.to_owned())
 }
 
+/// Characters of a generated password: letters and digits without the look-alikes (0/O,
+/// 1/l/I), plus a few symbols that need no quoting in a shell or a URL.
+const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_.+=";
+/// Length of a generated password: 20 characters of 61 is about 118 bits.
+pub const GENERATED_PASSWORD_LEN: usize = 20;
+
+/// A password from `random` bytes (fresh from the platform's CSPRNG), each byte used or
+/// skipped so that every character is equally likely. `None` when the bytes ran out first
+/// (ask for [`GENERATED_PASSWORD_LEN`] × 4 bytes and that practically never happens).
+pub fn password_from_random(random: &[u8]) -> Option<String> {
+    let n = PASSWORD_ALPHABET.len();
+    let limit = 256 - 256 % n;
+    let password: String = random
+        .iter()
+        .filter(|b| usize::from(**b) < limit)
+        .take(GENERATED_PASSWORD_LEN)
+        .map(|b| char::from(PASSWORD_ALPHABET[usize::from(*b) % n]))
+        .collect();
+    (password.len() == GENERATED_PASSWORD_LEN).then_some(password)
+}
+
 /// A VMID within PVE's bounds.
 pub fn vmid(value: u32) -> Result<u32, String> {
     in_range(value, VMID_RANGE, "")
@@ -436,6 +457,30 @@ mod tests {
     use super::*;
 
     const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEHER3fQCbvFkVC/TZwsdcaGyZ7+ADZhzo3OjtKqcQEg me@laptop";
+
+    #[test]
+    fn generated_passwords_use_every_character_evenly_and_pass_the_rules() {
+        let all: Vec<u8> = (0..=255).cycle().take(256 * 4).collect();
+        let password = password_from_random(&all).unwrap();
+        assert_eq!(password.len(), GENERATED_PASSWORD_LEN);
+        assert!(root_password(&password).is_ok());
+        // Bytes past the last whole multiple of the alphabet are skipped, not folded over.
+        let n = PASSWORD_ALPHABET.len() as u8;
+        let high = vec![255u8; 64];
+        assert_eq!(password_from_random(&high), None);
+        let mut counts = std::collections::HashMap::new();
+        for b in 0..(256 - 256 % u16::from(n)) as u8 {
+            let c = password_from_random(&[b; GENERATED_PASSWORD_LEN]).unwrap();
+            *counts.entry(c.chars().next().unwrap()).or_insert(0) += 1;
+        }
+        assert_eq!(counts.len(), PASSWORD_ALPHABET.len());
+        assert!(
+            counts
+                .values()
+                .all(|c| *c == counts.values().next().copied().unwrap())
+        );
+        assert!(!password.contains(['0', 'O', '1', 'l', 'I', ' ', '\'', '"']));
+    }
 
     #[test]
     fn cidrs() {

@@ -536,6 +536,30 @@ async fn on_a_phone_the_configure_step_fits_and_an_unreachable_node_is_explained
     );
     assert_eq!(value_of(&client, "#cores").await, "1");
     assert_eq!(value_of(&client, "#memory_mib").await, "512");
+
+    // Generate fills both root password fields with one strong password and shows it once.
+    click_button(&client, "Generate").await;
+    let generated = text_of(&client, "#generated_password").await;
+    assert_eq!(
+        generated.len(),
+        domain::spec::GENERATED_PASSWORD_LEN,
+        "{generated}"
+    );
+    assert_eq!(value_of(&client, "#root_password").await, generated);
+    assert_eq!(value_of(&client, "#root_password_confirm").await, generated);
+    assert_eq!(
+        text_of(&client, "label[for=generated_password]").await,
+        "Generated password"
+    );
+    click_button(&client, "Generate").await;
+    eventually("a new password on the second click", || async {
+        text_of(&client, "#generated_password").await != generated
+    })
+    .await;
+    assert_eq!(
+        value_of(&client, "#root_password").await,
+        value_of(&client, "#root_password_confirm").await
+    );
     let overflow = sideways_overflow(&client).await;
     assert!(overflow <= 0, "the page scrolls sideways by {overflow}px");
     screenshot(&client, "wizard-phone-configure.png").await;

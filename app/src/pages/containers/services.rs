@@ -6,6 +6,10 @@ use domain::ContainerId;
 use domain::container::ServiceInfo;
 use leptos::prelude::*;
 
+/// What to do when the browser refuses the clipboard.
+const COPY_REFUSED: &str =
+    "The browser refused the clipboard; use Show and copy the value by hand.";
+
 #[component]
 pub fn ServicesList(services: Vec<ServiceInfo>) -> impl IntoView {
     if services.is_empty() {
@@ -61,7 +65,7 @@ fn CredentialRow(container: ContainerId, name: String) -> impl IntoView {
         Some((Ok(credential), then_copy)) => {
             value.set(Some(credential.value.clone()));
             if then_copy {
-                copy(credential.value, note);
+                crate::components::clipboard::copy(credential.value, note, COPY_REFUSED);
             } else {
                 shown.set(true);
             }
@@ -79,7 +83,7 @@ fn CredentialRow(container: ContainerId, name: String) -> impl IntoView {
         }
     };
     let copy_click = move |_| match value.get_untracked() {
-        Some(v) => copy(v, note),
+        Some(v) => crate::components::clipboard::copy(v, note, COPY_REFUSED),
         None => {
             reveal.dispatch(true);
         }
@@ -100,26 +104,4 @@ fn CredentialRow(container: ContainerId, name: String) -> impl IntoView {
             </span>
         </li>
     }
-}
-
-/// Puts `text` on the clipboard and says whether it worked.
-fn copy(text: String, note: RwSignal<Option<String>>) {
-    use wasm_bindgen::JsValue;
-    use wasm_bindgen::closure::Closure;
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let promise = window.navigator().clipboard().write_text(&text);
-    let done = Closure::<dyn FnMut(JsValue)>::once(move |_: JsValue| {
-        note.set(Some("Copied.".into()));
-    });
-    let failed = Closure::<dyn FnMut(JsValue)>::once(move |_: JsValue| {
-        note.set(Some(
-            "The browser refused the clipboard; use Show and copy the value by hand.".into(),
-        ));
-    });
-    let _ = promise.then2(&done, &failed);
-    // Each runs at most once, when the browser settles the promise; a copy click is rare.
-    done.forget();
-    failed.forget();
 }

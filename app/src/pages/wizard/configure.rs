@@ -2,6 +2,7 @@
 //! are asked of the node; the VMID starts at the node's next free one.
 
 use super::fields::ChoiceField;
+use super::password::GeneratePassword;
 use super::state::WizardState;
 use crate::api::resources::NodeResources;
 use crate::components::field::{TextField, error_for};
@@ -151,6 +152,7 @@ pub fn ConfigureStep(
                     <TextField id="root_password_confirm" label="Root password again" value=state.root_password_confirm
                         error=error_for(errors, "root_password_confirm") input_type="password" autocomplete="new-password" />
                 </div>
+                <GeneratePassword state=state />
                 <AreaField id="ssh_public_key".to_owned() label="Your SSH public key (optional)" value=state.ssh_public_key
                     error=error_for(errors, "ssh_public_key") rows=3 code=true
                     hint="One line from ~/.ssh/id_ed25519.pub, e.g. ssh-ed25519 AAAA… you@laptop." />

@@ -6,6 +6,7 @@
 mod configure;
 mod fields;
 mod packages;
+mod password;
 mod review;
 mod scripts;
 pub mod state;
