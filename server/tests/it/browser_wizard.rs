@@ -494,6 +494,31 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
         .collect();
     assert_eq!(order, [("20-site.sh", true), ("10-install.sh", false)]);
     assert_eq!(spec.template_name.as_deref(), Some("Web Server"));
+
+    // "Create another like this" opens the wizard with the same answers, a new hostname, the
+    // node's next VMID, no static address and no password.
+    testkit::browser::click_link(&client, "Create another like this").await;
+    on_step(&client, "Configure").await;
+    eventually("the copied answers", || async {
+        value_of(&client, "#hostname").await == "web-2"
+    })
+    .await;
+    eventually("a new VMID from the node", || async {
+        let suggested = value_of(&client, "#vmid").await;
+        !suggested.is_empty() && suggested != vmid
+    })
+    .await;
+    assert_eq!(value_of(&client, "#cores").await, spec.cores.to_string());
+    assert_eq!(
+        value_of(&client, "#memory_mib").await,
+        spec.memory_mib.to_string()
+    );
+    assert_eq!(value_of(&client, "#os_template").await, DEBIAN);
+    assert!(is_checked(&client, "#ipv4_static").await);
+    assert_eq!(value_of(&client, "#ipv4_cidr").await, "");
+    assert_eq!(value_of(&client, "#gateway").await, "192.168.100.1");
+    assert_eq!(value_of(&client, "#root_password").await, "");
+    assert_eq!(value_of(&client, "#tags").await, "web, home");
     client.close().await.unwrap();
     sim.shutdown().await;
 }

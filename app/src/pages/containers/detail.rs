@@ -85,6 +85,7 @@ fn DetailBody(
         })}
         <section class="card" aria-label="Actions">
             <ContainerActions id lifecycle on_changed=on_action />
+            <p><a href=format!("/containers/new?like={id}")>"Create another like this"</a></p>
         </section>
         <div class="detail-grid">
             <section class="card" aria-labelledby="config-heading">

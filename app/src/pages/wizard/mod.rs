@@ -46,6 +46,31 @@ pub fn WizardPage() -> impl IntoView {
             }
         }
     });
+    // "Create another like this": `?like=CONTAINER` fills every step from that container.
+    let query = leptos_router::hooks::use_query_map();
+    if let Some(like) = query.with_untracked(|q| q.get("like")) {
+        match like.parse::<domain::ContainerId>() {
+            Ok(id) => {
+                leptos::task::spawn_local(async move {
+                    match crate::api::containers::get_container(id).await {
+                        Ok(detail) => match detail.spec {
+                            Some(spec) => state.copy_from(&spec),
+                            None => state.message.set(Some(
+                                "That container's settings cannot be read; start from a template."
+                                    .into(),
+                            )),
+                        },
+                        Err(e) => state
+                            .message
+                            .set(Some(format!("Cannot copy that container: {e}"))),
+                    }
+                });
+            }
+            Err(_) => state
+                .message
+                .set(Some("The container to copy is not a container id.".into())),
+        }
+    }
     // One node: choose it.
     Effect::new(move || {
         if let Some(Ok(list)) = nodes.get()

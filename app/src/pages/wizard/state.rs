@@ -218,6 +218,70 @@ impl WizardState {
         self.errors.set(FieldErrors::default());
     }
 
+    /// Fills every step with an existing container's answers, for "Create another like this":
+    /// the same node, template, resources, network choice, key, options, packages, scripts and
+    /// files; a new hostname; the VMID left for the node to suggest; no static address (two
+    /// containers cannot share one) and no password. Opens the Configure step.
+    pub fn copy_from(&self, spec: &ContainerSpec) {
+        self.origin.set(Some(match spec.template_id {
+            Some(id) => Origin::Template(id),
+            None => Origin::Blank,
+        }));
+        self.template_name.set(spec.template_name.clone());
+        self.node_id.set(spec.node_id.to_string());
+        self.hostname.set(next_hostname(&spec.hostname));
+        self.vmid.set(String::new());
+        self.vmid_filled.set(None);
+        self.cores.set(spec.cores.to_string());
+        self.memory_mib.set(spec.memory_mib.to_string());
+        self.swap_mib.set(spec.swap_mib.to_string());
+        self.disk_gib.set(spec.disk_gib.to_string());
+        self.storage.set(spec.storage.clone());
+        self.os_hint.set(String::new());
+        self.os_template.set(spec.os_template.clone());
+        self.bridge.set(spec.bridge.clone());
+        match &spec.ipv4 {
+            Ipv4Setup::Dhcp => self.ipv4_mode.set("dhcp".into()),
+            Ipv4Setup::Static { gateway, .. } => {
+                self.ipv4_mode.set("static".into());
+                self.ipv4_cidr.set(String::new());
+                self.gateway.set(gateway.clone().unwrap_or_default());
+            }
+        }
+        self.nameserver
+            .set(spec.nameserver.clone().unwrap_or_default());
+        self.ssh_public_key
+            .set(spec.ssh_public_key.clone().unwrap_or_default());
+        self.unprivileged.set(spec.unprivileged);
+        self.nesting.set(spec.nesting);
+        self.keyctl.set(spec.keyctl);
+        self.fuse.set(spec.fuse);
+        self.tags.set(spec.tags.join(", "));
+        self.packages.set(
+            spec.packages
+                .iter()
+                .map(|p| PackageChoice {
+                    key: next_key(),
+                    package: p.clone(),
+                    source: "template".into(),
+                    selected: true,
+                })
+                .collect(),
+        );
+        self.scripts.set(
+            spec.scripts
+                .iter()
+                .map(|s| ScriptChoice {
+                    key: next_key(),
+                    script: s.clone(),
+                })
+                .collect(),
+        );
+        self.files.set(spec.files.clone());
+        self.errors.set(FieldErrors::default());
+        self.go(Step::Configure);
+    }
+
     fn apply_defaults(&self, t: &Template, buckets: &[(String, Vec<Package>)]) {
         self.os_hint.set(t.os_template.clone());
         self.os_template.set(String::new());
@@ -457,9 +521,34 @@ fn host_from(name: &str) -> String {
     out.trim_end_matches('-').chars().take(63).collect()
 }
 
+/// The hostname for a copy: `web-1` → `web-2`, `web` → `web-2`, `web-9` → `web-10`.
+pub fn next_hostname(hostname: &str) -> String {
+    let (base, number) = match hostname.rsplit_once('-') {
+        Some((base, n)) if !base.is_empty() => match n.parse::<u32>() {
+            Ok(n) => (base, n.saturating_add(1)),
+            Err(_) => (hostname, 2),
+        },
+        _ => (hostname, 2),
+    };
+    let suffix = format!("-{number}");
+    // A DNS label has at most 63 characters.
+    let keep = base.len().min(63usize.saturating_sub(suffix.len()));
+    format!("{}{suffix}", &base[..keep])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copy_gets_the_next_hostname() {
+        assert_eq!(next_hostname("web-1"), "web-2");
+        assert_eq!(next_hostname("web"), "web-2");
+        assert_eq!(next_hostname("web-9"), "web-10");
+        assert_eq!(next_hostname("dev-box"), "dev-box-2");
+        assert_eq!(next_hostname(&"a".repeat(63)).len(), 63);
+        assert!(domain::validation::hostname(&next_hostname(&"a".repeat(63))).is_ok());
+    }
 
     #[test]
     fn host_names_from_template_names() {
