@@ -6,12 +6,31 @@
 # Ctrl-C stops everything it started. State lives in .run/ and is reused by the next run.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
+cd "$ROOT"
 RUN="$ROOT/.run"
 mkdir -p "$RUN"
 
 ensure_apt postgresql redis-server bubblewrap openssh-client
 ensure_commands python3:python3 npm:npm curl:curl
+
+# The binaries build while the web tools install and the web app builds: on 2 cores one build
+# alone leaves a core idle much of the time (linking, crates waiting on others).
+DEMO="${INFRAHAUS_DEMO:-1}"
+packages=(-p server -p worker)
+if [ "$DEMO" = 1 ]; then packages+=(-p pvesim); fi
+if [ -x "$TARGET/release/server" ] && [ -d "$TARGET/web" ]; then
+  say "building (a rebuild: seconds to a minute)"
+else
+  say "building for the first time: about 15 minutes on 2 cores (tools, web app and binaries side by side)"
+fi
+trap 'for p in "${BUILD_PIDS[@]}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done' EXIT INT TERM
+say "building server, worker and simulator in the background (cargo build --release; log in .run/build-binaries.log)"
+in_background "server, worker and simulator (cargo build --release)" "$RUN/build-binaries.log" \
+  cargo build --release "${packages[@]}"
 ensure_frontend_tools
+in_background "web app (trunk build)" "$RUN/build-web.log" build_spa
+wait_builds
+BIN="$TARGET/release"
 
 pids=()
 own_pg="" own_redis=""
@@ -49,19 +68,12 @@ export INFRAHAUS_LISTEN="${INFRAHAUS_LISTEN:-127.0.0.1:8080}"
 export INFRAHAUS_SITE_ROOT="${INFRAHAUS_SITE_ROOT:-$ROOT/dist}"
 export INFRAHAUS_TEMPLATES_DIR="${INFRAHAUS_TEMPLATES_DIR:-$ROOT/templates}"
 export INFRAHAUS_WORKER_DEPLOY_KEY_FILE="${INFRAHAUS_WORKER_DEPLOY_KEY_FILE:-$RUN/deploy-key}"
-DEMO="${INFRAHAUS_DEMO:-1}"
+export INFRAHAUS_WORKER_METRICS_LISTEN="${INFRAHAUS_WORKER_METRICS_LISTEN:-127.0.0.1:9465}"
 DEMO_API_PORT="${INFRAHAUS_DEMO_API_PORT:-8006}"
 DEMO_SSH_PORT="${INFRAHAUS_DEMO_NODE_SSH_PORT:-8022}"
 # Simulated containers run their sshd on this port (a real container's is 22).
 DEMO_CT_SSH_PORT="${INFRAHAUS_DEMO_CONTAINER_SSH_PORT:-2222}"
 if [ "$DEMO" = 1 ]; then export INFRAHAUS_CONTAINER_SSH_PORT="${INFRAHAUS_CONTAINER_SSH_PORT:-$DEMO_CT_SSH_PORT}"; fi
-
-build_spa
-say "building server and worker (release)"
-packages=(-p server -p worker)
-if [ "$DEMO" = 1 ]; then packages+=(-p pvesim); fi
-(cd "$ROOT" && cargo build --release --quiet "${packages[@]}")
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 
 "$BIN/server" migrate
 "$BIN/server" templates discover ||
@@ -104,7 +116,7 @@ fi
 "$BIN/worker" & pids+=($!)
 
 for _ in $(seq 100); do
-  curl -fsS "http://$INFRAHAUS_LISTEN/health" >/dev/null 2>&1 && break
+  curl -fsS "http://$INFRAHAUS_LISTEN/ready" >/dev/null 2>&1 && break
   kill -0 "${pids[0]}" 2>/dev/null || die "the server stopped; see the messages above"
   sleep 0.2
 done
@@ -121,6 +133,7 @@ if [ "$DEMO" = 1 ]; then
   echo "    demo node: \"demo\", a simulated Proxmox VE at https://127.0.0.1:$DEMO_API_PORT (certificate pinned)"
   echo "    next:      open Create container (http://$INFRAHAUS_LISTEN/containers/new) and pick a template"
 fi
+echo "    metrics:   http://$INFRAHAUS_LISTEN/metrics and http://$INFRAHAUS_WORKER_METRICS_LISTEN/metrics (Prometheus; /ready on both)"
 echo "    Ctrl-C stops it."
 wait -n "${pids[@]}" || true
 say "a process stopped"

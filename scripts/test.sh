@@ -19,9 +19,9 @@ say "quality gates: clippy (browser build: csr, wasm32)"
 cargo clippy -p app -p frontend --features app/csr --target wasm32-unknown-unknown --all-targets --quiet -- -D warnings
 say "quality gates: the app builds for wasm32"
 cargo check -p app --features csr --target wasm32-unknown-unknown --quiet
-say "quality gates: the browser build links no database, Redis or tokio code"
+say "quality gates: the browser build links no database, Redis, tokio or metrics code"
 forbidden="$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none \
-  | awk '{print $1}' | grep -xE 'diesel|diesel-async|diesel_migrations|fred|tokio|russh|reqwest|backend' | sort -u || true)"
+  | awk '{print $1}' | grep -xE 'diesel|diesel-async|diesel_migrations|fred|tokio|russh|reqwest|backend|metrics|metrics-exporter-prometheus' | sort -u || true)"
 [ -z "$forbidden" ] || die "the browser build depends on: $forbidden"
 
 build_spa

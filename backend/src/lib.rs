@@ -7,6 +7,8 @@
 //! - [`redis`]: the shared Redis client.
 //! - [`accounts`]: password hashing, sessions and login throttling.
 //! - [`creation`]: storing a new container and queueing its creation job.
+//! - [`logging`]: the log subscriber of both binaries (`INFRAHAUS_LOG_FORMAT=json`).
+//! - [`metrics`]: the Prometheus recorder, readiness checks and queue gauges.
 //! - [`services`]: node sessions and container actions for the server functions and the worker.
 //!
 //! # Errors
@@ -19,6 +21,8 @@ pub mod creation;
 pub mod crypto;
 pub mod db;
 pub mod events;
+pub mod logging;
+pub mod metrics;
 pub mod models;
 pub mod proxmox;
 pub mod queue;

@@ -87,6 +87,8 @@ enum Section {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // reqwest is built without a TLS provider of its own: its clients need the default one.
+    backend::pve::tls::install_default_provider();
     let args = Args::parse();
     let env = Env {
         database_url: args.database_url.clone(),

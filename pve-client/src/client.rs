@@ -301,6 +301,7 @@ impl PveClient {
             duration_ms = tracing::field::Empty,
         );
         let started = Instant::now();
+        let method_name = method.to_string();
         let is_write = method != Method::GET;
         let mut request = self.inner.http.request(method, url);
         match auth {
@@ -329,6 +330,7 @@ impl PveClient {
                 port: self.inner.port,
                 timeout: self.inner.timeout,
             };
+            let mut answered = None;
             let outcome = async {
                 let response = request
                     .send()
@@ -336,6 +338,7 @@ impl PveClient {
                     .map_err(|e| from_transport(e, &target))?;
                 let status = response.status().as_u16();
                 span_for_record.record("status", status);
+                answered = Some(status);
                 let reason = response
                     .extensions()
                     .get::<hyper::ext::ReasonPhrase>()
@@ -349,6 +352,7 @@ impl PveClient {
             .await;
             let elapsed = started.elapsed();
             span_for_record.record("duration_ms", elapsed.as_millis() as u64);
+            crate::metrics::record_call(&method_name, path, answered, elapsed);
             match &outcome {
                 Ok(_) => tracing::debug!("PVE call succeeded"),
                 Err(err) => tracing::debug!(error = %err, "PVE call failed"),

@@ -25,6 +25,7 @@
 //! - One module per API area: [`cluster`], [`nodes`], [`storage`], [`network`], [`lxc`],
 //!   [`tasks`], [`access`].
 //! - [`preflight`]: the connection check and its report.
+//! - [`metrics`]: request latency by endpoint, through the `metrics` facade.
 
 pub mod access;
 pub mod auth;
@@ -34,6 +35,7 @@ pub mod decode;
 pub mod error;
 pub mod form;
 pub mod lxc;
+pub mod metrics;
 pub mod network;
 pub mod nodes;
 pub mod preflight;

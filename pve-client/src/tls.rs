@@ -183,6 +183,14 @@ pub(crate) fn rustls_config(trust: &Trust) -> Result<rustls::ClientConfig, PveEr
         .with_no_client_auth())
 }
 
+/// Makes ring the process's default rustls provider (idempotent). This crate never needs it;
+/// any other `reqwest::Client` in a process that links this crate does: reqwest is built
+/// without a provider of its own (the workspace's one provider is ring), and a client built
+/// without a default installed panics.
+pub fn install_default_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

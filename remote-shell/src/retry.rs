@@ -57,6 +57,7 @@ pub async fn connect_with_retry(
             Ok(session) => return Ok(session),
             Err(err) if err.is_retryable() => match delays.next() {
                 Some(delay) => {
+                    metrics::counter!("infrahaus_ssh_connect_retries_total").increment(1);
                     tracing::info!(host = %opts.host, port = opts.port, attempt, ?delay, error = %err, "SSH not reachable yet, retrying");
                     tokio::time::sleep(*delay).await;
                     attempt += 1;

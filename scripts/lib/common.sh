@@ -3,7 +3,9 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TOOLS="$ROOT/.tools"
-export PATH="$TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$TOOLS/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# Where cargo builds; the web app gets a folder of its own in it (see build_spa).
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
@@ -64,9 +66,56 @@ ensure_frontend_tools() {
     (cd "$TOOLS" && npm install --silent --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null); }
 }
 
+# build_spa: the browser app into dist/. It builds in a target folder of its own, so it can run
+# beside a `cargo build` of the binaries without waiting for that build's lock (the two share
+# no compiled crate anyway: other target, other profile).
+# Skipped when dist/ is newer than everything the browser build reads (wasm-opt alone takes
+# half a minute, even when nothing changed).
 build_spa() {
+  if [ -f "$ROOT/dist/index.html" ] && [ -z "$(cd "$ROOT" && find app frontend domain style \
+      Cargo.toml Cargo.lock Trunk.toml .cargo -newer dist/index.html -type f -print -quit)" ]; then
+    say "the web app in dist/ is up to date"; return 0
+  fi
   say "building the web app (trunk)"
-  (cd "$ROOT" && trunk build --quiet) || die "trunk build failed"
+  (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET/web" trunk build --quiet) || die "trunk build failed"
+}
+
+# in_background NAME LOG COMMAND... : runs COMMAND with its output in LOG; records it for
+# wait_builds.
+BUILD_NAMES=() BUILD_PIDS=() BUILD_LOGS=() BUILD_STARTS=()
+in_background() {
+  local name="$1" log="$2"; shift 2
+  "$@" >"$log" 2>&1 &
+  BUILD_NAMES+=("$name") BUILD_PIDS+=($!) BUILD_LOGS+=("$log") BUILD_STARTS+=("$SECONDS")
+}
+
+# wait_builds : waits for every in_background job, saying every 30 s what is still running and
+# when each one ends; dies with the end of the log of one that failed.
+wait_builds() {
+  local i running last_report=$SECONDS
+  while :; do
+    running=()
+    for i in "${!BUILD_PIDS[@]}"; do
+      [ -n "${BUILD_PIDS[$i]}" ] || continue
+      if kill -0 "${BUILD_PIDS[$i]}" 2>/dev/null; then
+        running+=("${BUILD_NAMES[$i]} ($(( (SECONDS - BUILD_STARTS[i]) / 60 ))m$(( (SECONDS - BUILD_STARTS[i]) % 60 ))s)")
+        continue
+      fi
+      if ! wait "${BUILD_PIDS[$i]}"; then
+        tail -n 30 "${BUILD_LOGS[$i]}" >&2
+        die "${BUILD_NAMES[$i]} failed; the whole log is in ${BUILD_LOGS[$i]}"
+      fi
+      say "done: ${BUILD_NAMES[$i]} in $(( SECONDS - BUILD_STARTS[i] )) s"
+      BUILD_PIDS[$i]=""
+    done
+    [ ${#running[@]} -eq 0 ] && break
+    if (( SECONDS - last_report >= 30 )); then
+      printf '    still building: %s\n' "$(IFS=,; echo "${running[*]}" | sed 's/,/, /g')" >&2
+      last_report=$SECONDS
+    fi
+    sleep 1
+  done
+  BUILD_NAMES=() BUILD_PIDS=() BUILD_LOGS=() BUILD_STARTS=()
 }
 
 free_port() {

@@ -6,6 +6,7 @@
 //! | `INFRAHAUS_SITE_ROOT` | the built SPA (Trunk's `dist/`) | `dist` |
 //! | `INFRAHAUS_PUBLIC_URL` | the URL users open; `https://…` marks cookies `Secure` | `http://` + listen address |
 //! | `INFRAHAUS_SESSION_HOURS` | how long a login lasts | `168` |
+//! | `INFRAHAUS_METRICS_ALLOW` | addresses and networks that may read `/metrics` (see [`crate::metrics`]) | `127.0.0.0/8,::1` |
 //! | `INFRAHAUS_TRUSTED_PROXIES` | comma-separated addresses of reverse proxies whose `X-Forwarded-For` names the client | none |
 //!
 //! plus the shared `DATABASE_URL`, `REDIS_URL` and `INFRAHAUS_SECRET_KEY_FILE`

@@ -9,11 +9,13 @@
 //! - [`headers`]: Content-Security-Policy and the other security headers.
 //! - [`refusal`]: the error responses the server builds itself.
 //! - [`spa`]: static files and the SPA's index page.
+//! - [`metrics`]: `/metrics` (Prometheus) and `/ready`, and what the server records.
 
 pub mod auth;
 pub mod config;
 pub mod headers;
 pub mod host;
+pub mod metrics;
 pub mod origin;
 pub mod progress;
 pub mod refusal;
@@ -65,6 +67,7 @@ pub fn router(ctx: ServerContext, site_root: &Path, hosts: HostPolicy) -> Router
     Router::new()
         .merge(api)
         .route("/health", get(|| async { "ok" }))
+        .merge(metrics::routes(ctx.clone()))
         .fallback_service(spa::service(site_root, ctx.clone()))
         .layer(axum::middleware::from_fn_with_state(
             hosts.clone(),
@@ -75,6 +78,7 @@ pub fn router(ctx: ServerContext, site_root: &Path, hosts: HostPolicy) -> Router
             hosts,
             host::require_known_host,
         ))
+        .layer(axum::middleware::from_fn(metrics::observe))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

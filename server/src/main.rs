@@ -32,7 +32,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    cli::init_tracing();
+    cli::init_tracing()?;
     match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Serve => cli::serve::run().await,
         Command::Migrate => cli::migrate().await,

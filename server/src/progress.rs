@@ -189,7 +189,7 @@ fn event_stream(feed: Feed) -> Response {
             (header::CACHE_CONTROL, "no-cache, no-transform"),
             (header::HeaderName::from_static("x-accel-buffering"), "no"),
         ],
-        Body::from_stream(frames),
+        Body::from_stream(crate::metrics::counted_stream(Box::pin(frames))),
     )
         .into_response()
 }
@@ -219,6 +219,7 @@ fn cursor(headers: &HeaderMap, query: &ProgressQuery) -> Result<i64, Refusal> {
 
 /// Appends one event in SSE form: `id`, `event`, one `data` line (JSON has no raw newline).
 fn write_frame(text: &mut String, event: &ProgressEvent) {
+    crate::metrics::event_sent();
     let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
     let _ = write!(
         text,

@@ -14,8 +14,6 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// A new headless Chromium window of this size.
 pub async fn open(width: u32, height: u32) -> Client {
-    // Two rustls providers are linked in the test binaries (ring and aws-lc-rs): pick one.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let args = [
         "--headless=new",
         "--no-sandbox",
@@ -32,8 +30,9 @@ pub async fn open(width: u32, height: u32) -> Client {
         "goog:chromeOptions".into(),
         json!({ "args": args, "binary": "/usr/bin/chromium" }),
     );
-    let client = ClientBuilder::rustls()
-        .expect("rustls")
+    // ChromeDriver is a loopback HTTP server: a plain connector, no TLS.
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector)
         .capabilities(caps)
         .connect(&crate::webdriver_url())
         .await

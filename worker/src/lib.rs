@@ -7,10 +7,12 @@
 //!   over jobs of dead workers, graceful shutdown.
 //! - [`pipeline`]: [`Pipeline`], the handler that creates, starts, deploys, syncs and
 //!   finalizes a container, checkpointing each step.
+//! - [`metrics`]: the `/metrics` and `/ready` listener and what the worker records.
 //! - [`serve`]: wiring for the binary (connections, deploy key, signals); [`notify`]: systemd's
 //!   readiness and watchdog notifications.
 
 pub mod config;
+pub mod metrics;
 pub mod notify;
 pub mod pipeline;
 pub mod runner;

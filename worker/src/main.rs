@@ -12,12 +12,7 @@ Configuration is read from the environment; see .env.example.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    backend::logging::init("info")?;
 
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args

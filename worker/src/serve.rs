@@ -47,6 +47,12 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     if let Some(notifier) = &notifier {
         notifier.notify("READY=1");
     }
+    let probe = crate::metrics::Probe {
+        db: db.clone(),
+        redis: redis.clone(),
+        queue: queue.keys().clone(),
+    };
+    crate::metrics::start_from_env(probe, shutdown.clone()).await?;
     let (db_for_sweep, queue_for_sweep) = (db.clone(), queue.clone());
     let reader = Reader::new(queue, dedicated);
     let settings = PipelineSettings {

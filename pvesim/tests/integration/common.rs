@@ -52,6 +52,18 @@ impl Reply {
     }
 }
 
+/// An HTTPS client that trusts only the simulator's certificate, on the ring provider (the
+/// workspace's one crypto provider; reqwest is built without one of its own).
+pub fn https_client(sim: &SimHandle) -> reqwest::Client {
+    pve_client::tls::install_default_provider();
+    let cert =
+        reqwest::Certificate::from_pem(sim.cert_pem.as_bytes()).expect("simulator certificate");
+    reqwest::Client::builder()
+        .tls_certs_only([cert])
+        .build()
+        .expect("client")
+}
+
 /// An API client for one simulator.
 #[derive(Clone)]
 pub struct Api {
@@ -63,14 +75,8 @@ pub struct Api {
 
 impl Api {
     pub fn new(sim: &SimHandle, auth: Auth) -> Self {
-        let cert =
-            reqwest::Certificate::from_pem(sim.cert_pem.as_bytes()).expect("simulator certificate");
-        let client = reqwest::Client::builder()
-            .tls_certs_only([cert])
-            .build()
-            .expect("client");
         Self {
-            client,
+            client: https_client(sim),
             api_url: sim.api_url.clone(),
             base_url: sim.base_url.clone(),
             auth,

@@ -221,11 +221,7 @@ async fn injected_failures_and_warnings() {
 }
 
 async fn reqwest_delete(api: &Api, sim: &pvesim::SimHandle) -> serde_json::Value {
-    let cert = reqwest::Certificate::from_pem(sim.cert_pem.as_bytes()).unwrap();
-    let client = reqwest::Client::builder()
-        .tls_certs_only([cert])
-        .build()
-        .unwrap();
+    let client = common::https_client(sim);
     let resp = client
         .delete(format!("{}/_sim/faults", api.base_url))
         .send()

@@ -8,14 +8,10 @@ pub mod user;
 
 use backend::config::BackendConfig;
 
-/// Logs to stderr; `RUST_LOG` filters (default `info`).
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+/// Logs to stderr as text or JSON (see [`backend::logging`]); `RUST_LOG` filters (default `info`).
+pub fn init_tracing() -> anyhow::Result<()> {
+    backend::logging::init("info,tower_http=info")?;
+    Ok(())
 }
 
 /// `server migrate`.

@@ -23,7 +23,8 @@ pub async fn run() -> anyhow::Result<()> {
     };
     server::spawn_session_sweeper(ctx.clone());
     let hosts = server::HostPolicy::new(&config.public_url, config.listen);
-    let router = server::router(ctx, &config.site_root, hosts);
+    let router = server::router(ctx, &config.site_root, hosts)
+        .layer(axum::Extension(server::metrics::MetricsAllow::from_env()?));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| {

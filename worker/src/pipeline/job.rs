@@ -89,6 +89,7 @@ impl<'a> Job<'a> {
                 continue;
             }
             let span = tracing::info_span!("phase", phase = %phase);
+            let _timer = crate::metrics::PhaseTimer::start(phase);
             async {
                 match phase {
                     Phase::Create => self.create().await,
@@ -125,6 +126,7 @@ impl<'a> Job<'a> {
                 Err(e) => return Err(Failure::Infra(e.to_string())),
             }
         };
+        tracing::Span::current().record("node", node.name.as_str());
         let client = backend::proxmox::client_for_row(&node, &self.deps.secrets).map_err(|e| {
             Failure::failed(format!(
                 "The settings of node '{}' cannot be used: {e}",

@@ -160,7 +160,7 @@ impl Pipeline {
                 return JobOutcome::Retry;
             }
         };
-        let span = tracing::info_span!("pipeline", vmid = row.vmid, hostname = %row.hostname);
+        let span = tracing::info_span!("pipeline", vmid = row.vmid, hostname = %row.hostname, node = tracing::field::Empty);
         if let Some(from) = &run.taken_from {
             let resume = checkpoint::Checkpoint::from_json(&row.checkpoint).resume_point();
             tracing::info!(from = %from, %resume, "resuming a job whose worker stopped");
@@ -185,7 +185,10 @@ impl Pipeline {
                 .await
         };
         let outcome = match result {
-            Ok(()) => JobOutcome::Done,
+            Ok(()) => {
+                crate::metrics::container_finished(true);
+                JobOutcome::Done
+            }
             Err(Failure::Failed(message)) => {
                 let message = redactor.apply(&message).into_owned();
                 self.fail(&sink, &message).instrument(span).await
@@ -230,7 +233,10 @@ impl Pipeline {
     async fn fail(&self, sink: &EventSink, message: &str) -> JobOutcome {
         tracing::warn!(error = %message, "container creation failed");
         match sink.error(message).await {
-            Ok(()) => JobOutcome::Done,
+            Ok(()) => {
+                crate::metrics::container_finished(false);
+                JobOutcome::Done
+            }
             Err(e) => {
                 tracing::error!(error = ?e, "could not record the failure; retrying later");
                 JobOutcome::Retry
@@ -241,6 +247,6 @@ impl Pipeline {
 
 impl JobHandler for Pipeline {
     fn run(&self, run: JobRun) -> impl std::future::Future<Output = JobOutcome> + Send {
-        self.handle(run)
+        crate::metrics::observe_job(run, |run| self.handle(run))
     }
 }

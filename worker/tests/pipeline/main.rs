@@ -9,6 +9,7 @@ mod failures;
 mod full;
 mod identity;
 mod impostor;
+mod metrics;
 mod notify;
 mod runner;
 mod sigterm;
