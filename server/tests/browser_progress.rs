@@ -17,8 +17,8 @@ use domain::{ContainerId, NodeId};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 use testkit::browser::{
-    click_link, click_xpath, log_sequence_numbers, open, screenshot, wait_for, wait_for_path,
-    wait_until,
+    click_button, click_link, click_xpath, log_sequence_numbers, open, screenshot, wait_for,
+    wait_for_path, wait_for_shown_text, wait_for_text, wait_until,
 };
 
 const PASSWORD: &str = "correct horse battery";
@@ -844,6 +844,127 @@ async fn the_real_worker_creates_a_container_the_page_follows_to_ready_across_a_
         .await
         .unwrap();
     screenshot(&client, "progress-real-worker-1280.png").await;
+    client.close().await.unwrap();
+    drop(worker);
+}
+
+// Cancelling creations from the progress page, with the real worker (one job at a time): a
+// queued creation (the page first says it waits for a worker), one whose create task runs on
+// the node, and one running a script. Each ends cancelled as the page says; Delete and Retry
+// work from there.
+
+/// [`worker_spec`] under another VMID and hostname.
+fn cancel_spec(node: NodeId, vmid: u32) -> ContainerSpec {
+    ContainerSpec {
+        vmid,
+        hostname: format!("cancel-{vmid}"),
+        ..worker_spec(node)
+    }
+}
+
+async fn lifecycle(app: &TestApp, id: ContainerId) -> (Lifecycle, Option<String>) {
+    let mut conn = app.ctx.db.get().await.unwrap();
+    let row = ContainerRow::find(&mut conn, id).await.unwrap();
+    (row.lifecycle, row.error_message)
+}
+
+/// Presses "Cancel creation" and confirms.
+async fn cancel(client: &Client) {
+    click_button(client, "Cancel creation").await;
+    wait_for_text(client, "[role=alert]", "Stop this creation?").await;
+    click_button(client, "Yes, cancel it").await;
+}
+
+async fn open_progress(client: &Client, app: &TestApp, id: ContainerId) {
+    let path = format!("/containers/{id}/progress");
+    client.goto(&format!("{}{path}", app.url)).await.unwrap();
+    wait_for_path(client, &path).await;
+}
+
+async fn cancelled_with(client: &Client, message: &str) {
+    wait_for_shown_text(client, "#failed-heading", "Creation cancelled").await;
+    wait_for_shown_text(client, "[data-testid=failure-message]", message).await;
+    wait_for_shown_text(client, "[data-testid=stream-status]", "Cancelled").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creations_are_cancelled_from_the_progress_page_queued_creating_and_running_scripts() {
+    let app = TestApp::start().await;
+    let user = app.user(PASSWORD).await;
+    let worker = RealWorker::start(&app).await;
+    // One job at a time: the first holds the worker in its gated script, the second waits.
+    let running = worker.create(&app, &cancel_spec(worker.node, 181)).await;
+    let queued = worker.create(&app, &cancel_spec(worker.node, 182)).await;
+    let client = open(1280, 900).await;
+    client
+        .goto(&format!("{}/containers/{running}/progress", app.url))
+        .await
+        .unwrap();
+    submit_login(&client, &user, PASSWORD).await;
+    wait_for_path(&client, &format!("/containers/{running}/progress")).await;
+    wait_for_text(&client, ".log-line", "building step 10").await;
+
+    // Queued: the page says it waits for a worker; a cancel takes it off the queue at once.
+    open_progress(&client, &app, queued).await;
+    wait_for_shown_text(&client, "[data-testid=worker-wait]", "Waiting for a worker").await;
+    screenshot(&client, "cancel-1-queued-waiting.png").await;
+    cancel(&client).await;
+    cancelled_with(&client, "Cancelled before it was created.").await;
+    assert_eq!(
+        lifecycle(&app, queued).await,
+        (
+            Lifecycle::Error,
+            Some("Cancelled before it was created.".into())
+        )
+    );
+    // Delete works from there.
+    click_button(&client, "Delete container").await;
+    click_button(&client, "Yes, delete it").await;
+    wait_for_path(&client, "/containers").await;
+
+    // Running a script: the worker stops after it, at the next checkpoint, and stops the container.
+    open_progress(&client, &app, running).await;
+    wait_for_text(&client, ".log-line", "building step 10").await;
+    cancel(&client).await;
+    wait_for_text(
+        &client,
+        "[role=status]",
+        "the worker stops at the next safe point",
+    )
+    .await;
+    worker.release_build(181);
+    cancelled_with(
+        &client,
+        "Cancelled; container 181 exists on node pve, stopped.",
+    )
+    .await;
+    screenshot(&client, "cancel-2-running-scripts.png").await;
+    let (state, _) = lifecycle(&app, running).await;
+    assert_eq!(state, Lifecycle::Error);
+    // Retry works from there: the rest runs and the container is ready.
+    click_button(&client, "Retry creation").await;
+    wait_for(&client, "[data-testid=complete-panel]").await;
+    assert_eq!(lifecycle(&app, running).await, (Lifecycle::Ready, None));
+    wait_for_text(&client, ".log-line", "credential written").await;
+
+    // Creating on the node: a slow create task; the cancel is honoured once it ends.
+    worker.sim.update_faults(pvesim::FaultsPatch {
+        task_delay_ms: [("vzcreate".to_owned(), 4000)].into_iter().collect(),
+        ..Default::default()
+    });
+    let creating = worker.create(&app, &cancel_spec(worker.node, 183)).await;
+    open_progress(&client, &app, creating).await;
+    wait_for_text(&client, ".log-line", "Creating container 183").await;
+    cancel(&client).await;
+    cancelled_with(
+        &client,
+        "Cancelled; container 183 exists on node pve, stopped.",
+    )
+    .await;
+    screenshot(&client, "cancel-3-creating-on-node.png").await;
+    click_button(&client, "Delete container").await;
+    click_button(&client, "Yes, delete it").await;
+    wait_for_path(&client, "/containers").await;
     client.close().await.unwrap();
     drop(worker);
 }

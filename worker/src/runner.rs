@@ -64,6 +64,22 @@ pub struct StopSignal {
     shutdown: CancellationToken,
     lost: CancellationToken,
     cancelled: CancellationToken,
+    /// The job in the queue, asked again at each checkpoint.
+    held: Option<Arc<HeldJob>>,
+}
+
+/// A delivery and its queue, for [`StopSignal::at_checkpoint`].
+struct HeldJob {
+    queue: Queue,
+    delivery: Delivery,
+}
+
+impl std::fmt::Debug for HeldJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeldJob")
+            .field("entry_id", &self.delivery.entry_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StopSignal {
@@ -91,6 +107,20 @@ impl StopSignal {
 
     fn mark_lost(&self) {
         self.lost.cancel();
+    }
+
+    /// [`StopSignal::requested`] after asking the queue now: a cancel asked for a moment ago, or
+    /// a takeover, is seen at this checkpoint rather than at the next periodic check.
+    pub async fn at_checkpoint(&self) -> Option<StopReason> {
+        if let Some(held) = &self.held {
+            check(&held.queue, &held.delivery, self).await;
+        }
+        self.requested()
+    }
+
+    fn with_job(mut self, queue: Queue, delivery: Delivery) -> Self {
+        self.held = Some(Arc::new(HeldJob { queue, delivery }));
+        self
     }
 
     /// Marks the job cancelled by a user (the runner does this when the queue says so).
@@ -467,6 +497,7 @@ async fn run_one<H: JobHandler>(
 ) -> Ended {
     let span = tracing::info_span!("job", container.id = %delivery.job.container_id, attempt = delivery.deliveries);
     async {
+        let stop = stop.with_job(queue.clone(), delivery.clone());
         // A cancel asked for before this delivery is seen before the handler starts.
         check(&queue, &delivery, &stop).await;
         let run = JobRun {

@@ -2,6 +2,7 @@
 //! the server's auth layer enforces that before any of them runs.
 
 pub mod buckets;
+pub mod cancel;
 pub mod containers;
 pub mod create;
 pub mod nodes;

@@ -196,7 +196,7 @@ impl<'a> Job<'a> {
             .await
             .infra("storing the checkpoint")?;
         drop(conn);
-        match self.stop.requested() {
+        match self.stop.at_checkpoint().await {
             Some(reason) => Err(Failure::Stopped(reason)),
             None => Ok(()),
         }

@@ -2,6 +2,7 @@
 //! share (the progress stream, the log viewer, the stepper, services and credentials, actions).
 
 pub mod actions;
+pub mod cancel;
 pub mod detail;
 pub mod list;
 pub mod log_view;

@@ -3,6 +3,7 @@
 //! replays the whole history and carries on.
 
 use super::actions::ContainerActions;
+use super::cancel::{CancelCreation, WorkerWait};
 use super::container_id_param;
 use super::log_view::LogViewer;
 use super::services::{CredentialsList, ServicesList};
@@ -10,7 +11,7 @@ use super::stepper::Stepper;
 use super::stream::{Progress, StreamStatus};
 use crate::api::containers::get_container;
 use domain::ContainerId;
-use domain::container::Lifecycle;
+use domain::container::{Cancelled, Lifecycle};
 use leptos::prelude::*;
 
 #[component]
@@ -46,10 +47,24 @@ fn ProgressView(id: ContainerId) -> impl IntoView {
             .unwrap_or_default()
     };
     let container_href = format!("/containers/{id}");
+    // A cancelled creation ends like a failed one (so Delete and Retry work); its message says.
+    let cancelled = move || {
+        progress
+            .terminal
+            .get()
+            .is_some_and(|e| Cancelled::is_cancel_message(&e.message))
+    };
+    let running = move || {
+        matches!(
+            progress.status.get(),
+            StreamStatus::Connecting | StreamStatus::Streaming
+        )
+    };
     let status_text = move || match progress.status.get() {
         StreamStatus::Connecting => "Connecting…",
         StreamStatus::Streaming => "Live",
         StreamStatus::Complete => "Complete",
+        StreamStatus::Failed if cancelled() => "Cancelled",
         StreamStatus::Failed => "Failed",
         StreamStatus::Lost => "Disconnected",
     };
@@ -63,10 +78,14 @@ fn ProgressView(id: ContainerId) -> impl IntoView {
         <div class="page-head">
             <h1>{move || match progress.status.get() {
                 StreamStatus::Complete => format!("{} is ready", hostname()),
+                StreamStatus::Failed if cancelled() => format!("Creating {} was cancelled", hostname()),
                 StreamStatus::Failed => format!("Creating {} failed", hostname()),
                 _ => format!("Creating {}", hostname()),
             }}</h1>
-            <a href=container_href.clone()>"Container page"</a>
+            <span class="page-links">
+                <a href=container_href.clone()>"Container page"</a>
+                <a href=format!("/containers/new?like={id}")>"Create another like this"</a>
+            </span>
         </div>
         <section class="card progress-card" aria-labelledby="progress-heading">
             <div class="card-head">
@@ -76,6 +95,10 @@ fn ProgressView(id: ContainerId) -> impl IntoView {
                 </span>
             </div>
             <Stepper progress />
+            <Show when=running>
+                <WorkerWait id />
+                <CancelCreation id />
+            </Show>
             <Show when=move || progress.status.get() == StreamStatus::Lost>
                 <div class="banner banner-warn" role="alert">
                     <p>"The connection to the server was lost."</p>
@@ -135,12 +158,13 @@ fn FailedPanel(id: ContainerId, progress: Progress) -> impl IntoView {
             .map(|e| e.message)
             .unwrap_or_default()
     };
+    let cancelled = move || Cancelled::is_cancel_message(&message());
     // After a retry the stream goes on from the last event: the worker's new events follow.
     let on_changed = Callback::new(move |()| progress.connect());
     view! {
         <section class="card" aria-labelledby="failed-heading" data-testid="failed-panel">
             <div class="banner banner-error" role="alert">
-                <h2 id="failed-heading">"Creation failed"</h2>
+                <h2 id="failed-heading">{move || if cancelled() { "Creation cancelled" } else { "Creation failed" }}</h2>
                 <p data-testid="failure-message">{message}</p>
                 <p class="muted">"The log below shows what happened. Retry resumes after the last finished step."</p>
             </div>
