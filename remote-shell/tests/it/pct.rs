@@ -145,7 +145,8 @@ async fn credentials_land_in_the_container_root_only() {
 async fn a_timed_out_command_is_killed_inside_the_container() {
     let sshd = Sshd::start();
     let target = pct_target(&sshd).await;
-    let cmd = Command::sh("sleep 2; touch /finished");
+    // Long enough that a slow kill on a loaded machine still comes first.
+    let cmd = Command::sh("sleep 6; touch /finished");
     let err = target
         .exec_capture(&cmd, &ExecOptions::with_timeout(Duration::from_millis(300)))
         .await
@@ -154,6 +155,6 @@ async fn a_timed_out_command_is_killed_inside_the_container() {
         matches!(&err, RemoteError::CommandTimedOut { program, .. } if program == "sh"),
         "{err:?}"
     );
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(6500)).await;
     assert!(!sshd.container_root(VMID).join("finished").exists());
 }
