@@ -25,6 +25,7 @@ pub use host::HostPolicy;
 
 use app::ssr::ServerContext;
 use axum::Router;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -36,16 +37,29 @@ pub const PUBLIC_API_PATHS: &[&str] = &["/api/login"];
 /// The whole application router. Requests pass, outermost first: tracing, the host check, the
 /// security headers, the cross-origin check, then (under `/api`) the session layer.
 pub fn router(ctx: ServerContext, site_root: &Path, hosts: HostPolicy) -> Router {
+    let registered: std::sync::Arc<std::collections::HashSet<(&'static str, http::Method)>> =
+        std::sync::Arc::new(server_fn::axum::server_fn_paths().collect());
     let server_fns = {
         let ctx = ctx.clone();
         move |req: axum::extract::Request| {
             let ctx = ctx.clone();
+            let registered = registered.clone();
             async move {
+                let path = req.uri().path();
+                if !registered.contains(&(path, req.method().clone())) {
+                    let error = if registered.iter().any(|(p, _)| *p == path) {
+                        app::error::AppError::BadRequest("This call takes POST requests.".into())
+                    } else {
+                        app::error::AppError::NotFound
+                    };
+                    return refusal::respond(&error);
+                }
                 leptos_axum::handle_server_fns_with_context(
                     move || leptos::prelude::provide_context(ctx.clone()),
                     req,
                 )
                 .await
+                .into_response()
             }
         }
     };

@@ -111,45 +111,21 @@ impl<'a> Job<'a> {
         self.finish().await
     }
 
-    /// Loads the node and resolves its name in Proxmox.
+    /// Loads the node and resolves its name in Proxmox (the same session the server's calls use).
     async fn connect_node(&mut self) -> Result<(), Failure> {
-        let node = {
-            let mut conn = self.conn().await?;
-            match NodeRow::find(&mut conn, self.row.node_id).await {
-                Ok(node) => node,
-                Err(diesel::result::Error::NotFound) => {
-                    return Err(Failure::failed(
-                        "The Proxmox node of this container was removed from Settings. Add it \
-                         again, then press Retry.",
-                    ));
-                }
-                Err(e) => return Err(Failure::Infra(e.to_string())),
-            }
-        };
-        tracing::Span::current().record("node", node.name.as_str());
-        let client = backend::proxmox::client_for_row(&node, &self.deps.secrets).map_err(|e| {
-            Failure::failed(format!(
-                "The settings of node '{}' cannot be used: {e}",
-                node.name
-            ))
-        })?;
-        let nodes = client.nodes().await.map_err(|e| {
-            Failure::failed(format!("Cannot reach Proxmox node '{}': {e}", node.name))
-        })?;
-        let pve_name = if let Some(n) = nodes.iter().find(|n| n.node == node.name) {
-            n.node.clone()
-        } else if let [only] = nodes.as_slice() {
-            only.node.clone()
-        } else {
-            let names: Vec<&str> = nodes.iter().map(|n| n.node.as_str()).collect();
-            return Err(Failure::failed(format!(
-                "The Proxmox cluster has the nodes {}, none named '{}'. Rename the node in \
-                 Settings to its Proxmox name, then press Retry.",
-                names.join(", "),
-                node.name
-            )));
-        };
-        self.node = Some((node, client, pve_name));
+        use backend::services::nodes::{NodeError, NodeSession};
+        let session = NodeSession::open(&self.deps.db, &self.deps.secrets, self.row.node_id)
+            .await
+            .map_err(|e| match e {
+                NodeError::Unregistered => Failure::failed(
+                    "The Proxmox node of this container was removed from Settings. Add it again, \
+                     then press Retry.",
+                ),
+                NodeError::Service(e) => Failure::Infra(e.to_string()),
+                other => Failure::failed(format!("{other} Then press Retry.")),
+            })?;
+        tracing::Span::current().record("node", session.row.name.as_str());
+        self.node = Some((session.row, session.client, session.pve_node));
         Ok(())
     }
 
