@@ -10,7 +10,8 @@
 //! - [`procs`]: the release binaries as processes, their memory and Redis connections.
 //! - [`fixtures`]: users, sessions, containers and stored events.
 //! - [`sse`]: a raw-socket progress-stream client.
-//! - [`pickup`], [`jobs`], [`streams`], [`pipeline`], [`worker_idle`], [`appsize`]: one section each.
+//! - [`pickup`], [`jobs`], [`streams`], [`pipeline`], [`takeover`], [`worker_idle`],
+//!   [`appsize`]: one section each.
 
 mod appsize;
 mod fixtures;
@@ -21,6 +22,7 @@ mod procs;
 mod report;
 mod sse;
 mod streams;
+mod takeover;
 mod worker_idle;
 
 use clap::{Parser, ValueEnum};
@@ -73,6 +75,9 @@ struct Args {
     /// Stored events a reconnecting stream replays.
     #[arg(long, default_value_t = 10_000)]
     replay_events: i64,
+    /// Times the worker is killed for the takeover latency.
+    #[arg(long, default_value_t = 5)]
+    takeover_rounds: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -81,6 +86,7 @@ enum Section {
     Jobs,
     Streams,
     Pipeline,
+    Takeover,
     Worker,
     AppSize,
 }
@@ -101,7 +107,11 @@ async fn main() -> anyhow::Result<()> {
     let runs = |section| args.only.is_empty() || args.only.contains(&section);
     let mut report = Report::default();
 
-    if runs(Section::Streams) || runs(Section::Worker) || runs(Section::Pipeline) {
+    if runs(Section::Streams)
+        || runs(Section::Worker)
+        || runs(Section::Pipeline)
+        || runs(Section::Takeover)
+    {
         require_binary(&env.bin("server"))?;
         require_binary(&env.bin("worker"))?;
         backend::db::run_migrations(&env.database_url).await?;
@@ -134,6 +144,10 @@ async fn main() -> anyhow::Result<()> {
     if runs(Section::Pipeline) {
         let result = pipeline::run(&mut report, &env, args.script_lines).await;
         record(&mut report, "script through the whole pipeline", result);
+    }
+    if runs(Section::Takeover) {
+        let result = takeover::run(&mut report, &env, args.takeover_rounds).await;
+        record(&mut report, "takeover latency", result);
     }
     if runs(Section::Worker) {
         let result = worker_idle::run(&mut report, &env).await;

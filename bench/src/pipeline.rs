@@ -24,7 +24,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncBufReadExt;
 
-const TOKEN_ID: &str = "root@pam!bench";
+pub(crate) const TOKEN_ID: &str = "root@pam!bench";
 const DEBIAN: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
 
 /// Write counters of the benchmark database.
@@ -149,7 +149,7 @@ async fn through_pipeline(
     script: &str,
 ) -> anyhow::Result<PipelineRun> {
     let db = backend::db::pool(&env.database_url, 2)?;
-    let container = insert_container(&db, sim, secrets, token_secret, script).await?;
+    let container = insert_container(&db, sim, secrets, token_secret, script, 200).await?;
     let namespace = format!("bench-pipeline-{}", uuid::Uuid::new_v4().simple());
     let mut command = env.worker_command(&namespace);
     command
@@ -236,12 +236,13 @@ async fn through_pipeline(
 }
 
 /// The node (the simulator) and a container row with the script, as the wizard stores them.
-async fn insert_container(
+pub(crate) async fn insert_container(
     db: &DbPool,
     sim: &SimHandle,
     secrets: &SecretBox,
     token_secret: &str,
     script: &str,
+    vmid: u32,
 ) -> anyhow::Result<ContainerId> {
     let mut conn = db.get().await?;
     let node = NodeRow::insert(
@@ -261,12 +262,11 @@ async fn insert_container(
         },
     )
     .await?;
-    let vmid = 200;
     let address = uuid::Uuid::new_v4().into_bytes();
     let spec = ContainerSpec {
         node_id: node.id,
         template_name: Some("bench".into()),
-        hostname: "bench-1".into(),
+        hostname: format!("bench-{vmid}"),
         vmid,
         storage: "local-lvm".into(),
         os_template: DEBIAN.into(),
