@@ -24,7 +24,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncBufReadExt;
 
-pub(crate) const TOKEN_ID: &str = "root@pam!bench";
+const TOKEN_ID: &str = "root@pam!bench";
 const DEBIAN: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
 
 /// Write counters of the benchmark database.
@@ -53,17 +53,7 @@ pub async fn run(report: &mut Report, env: &Env, lines: u64) -> anyhow::Result<(
     let script = format!("#!/bin/sh\nseq -f 'build output line %g' 1 {lines}\n");
     let alone = run_alone(&script, lines).await?;
 
-    let deploy_key = remote_shell::DeployKey::load_or_create(&env.deploy_key_file())?;
-    let secrets = SecretBox::load_or_create(&env.secret_key_file())?;
-    let token_secret = uuid::Uuid::new_v4().to_string();
-    let sim = Simulator::start(
-        SimConfig::builder()
-            .token(TOKEN_ID, &token_secret)
-            .node_ssh_authorized_key(deploy_key.public_openssh())
-            .build(),
-    )
-    .await
-    .context("the Proxmox simulator did not start (is bubblewrap installed?)")?;
+    let (sim, secrets, token_secret) = simulator(env).await?;
     let measured = through_pipeline(env, &sim, &secrets, &token_secret, &script).await;
     sim.shutdown().await;
     let run = measured?;
@@ -106,6 +96,23 @@ pub async fn run(report: &mut Report, env: &Env, lines: u64) -> anyhow::Result<(
         Verdict::Info,
     );
     Ok(())
+}
+
+/// The simulator trusting the worker's node key, the secret key file, and the API token's
+/// secret.
+pub(crate) async fn simulator(env: &Env) -> anyhow::Result<(SimHandle, SecretBox, String)> {
+    let deploy_key = remote_shell::DeployKey::load_or_create(&env.deploy_key_file())?;
+    let secrets = SecretBox::load_or_create(&env.secret_key_file())?;
+    let token_secret = uuid::Uuid::new_v4().to_string();
+    let sim = Simulator::start(
+        SimConfig::builder()
+            .token(TOKEN_ID, &token_secret)
+            .node_ssh_authorized_key(deploy_key.public_openssh())
+            .build(),
+    )
+    .await
+    .context("the Proxmox simulator did not start (is bubblewrap installed?)")?;
+    Ok((sim, secrets, token_secret))
 }
 
 /// The script under `sh` on this machine, its output read line by line.

@@ -3,10 +3,10 @@
 //! the takeover event ("The worker stopped; resuming from …") of the restarted worker, which
 //! resumes the job from its checkpoint. The lease is the production default.
 
-use crate::pipeline::{TOKEN_ID, insert_container};
+use crate::pipeline::{insert_container, simulator};
 use crate::procs::{Env, Proc};
 use crate::report::{Report, Samples, Verdict, ms};
-use anyhow::{Context, bail};
+use anyhow::bail;
 use backend::crypto::SecretBox;
 use backend::db::DbPool;
 use backend::models::ContainerRow;
@@ -14,7 +14,7 @@ use backend::models::event::EventRow;
 use backend::queue::{Job, Queue, QueueKeys};
 use domain::ContainerId;
 use domain::container::Lifecycle;
-use pvesim::{SimConfig, SimHandle, Simulator};
+use pvesim::SimHandle;
 use std::time::{Duration, Instant};
 
 /// Sleeps on its first run (the marker lives in the container), finishes at once after.
@@ -27,17 +27,7 @@ const TARGET: Duration = Duration::from_secs(10);
 
 pub async fn run(report: &mut Report, env: &Env, rounds: usize) -> anyhow::Result<()> {
     eprintln!("==> takeover latency: SIGKILL mid-script, restart after 2 s, {rounds} rounds");
-    let deploy_key = remote_shell::DeployKey::load_or_create(&env.deploy_key_file())?;
-    let secrets = SecretBox::load_or_create(&env.secret_key_file())?;
-    let token_secret = uuid::Uuid::new_v4().to_string();
-    let sim = Simulator::start(
-        SimConfig::builder()
-            .token(TOKEN_ID, &token_secret)
-            .node_ssh_authorized_key(deploy_key.public_openssh())
-            .build(),
-    )
-    .await
-    .context("the Proxmox simulator did not start (is bubblewrap installed?)")?;
+    let (sim, secrets, token_secret) = simulator(env).await?;
     let measured = measure(env, &sim, &secrets, &token_secret, rounds).await;
     sim.shutdown().await;
     let samples = Samples::new(measured?);
