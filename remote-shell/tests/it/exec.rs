@@ -160,7 +160,10 @@ async fn a_command_over_its_timeout_is_killed() {
         matches!(err, RemoteError::CommandTimedOut { .. }),
         "{err:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(6), "waited for the command");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "waited for the command"
+    );
     tokio::time::sleep(Duration::from_millis(6500)).await;
     assert!(!marker.exists(), "the command went on after its timeout");
 
