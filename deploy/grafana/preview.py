@@ -129,7 +129,7 @@ COLORS = ["#73bf69", "#f2cc0c", "#5794f2", "#ff780a", "#b877d9", "#f2495c", "#8a
           "#fade2a", "#c4162a"]
 
 
-def chart(title, unit, times, lines, w=560, h=220):
+def chart(title, unit, times, lines, w=540, h=220):
     pad_l, pad_b, pad_t = 56, 22, 8
     ys = [v for pts in lines.values() for v in pts if v is not None]
     top = max(ys) if ys else 1.0
@@ -193,7 +193,7 @@ body{{background:#111217;color:#ccccdc;font:13px sans-serif;margin:12px;width:11
 h1{{font-size:17px;margin:0 0 2px}} .note{{color:#9fa7b3;margin:0 0 10px}}
 .row{{display:flex;flex-wrap:wrap;gap:10px}} h2{{font-size:14px;margin:12px 0 6px}}
 .panel,.stat{{background:#181b1f;border:1px solid #2c3235;border-radius:3px;padding:6px}}
-.panel{{width:566px}} .stat{{width:208px}} .stat b{{font-size:26px;color:#73bf69}}
+.panel{{width:550px}} .stat{{width:208px}} .stat b{{font-size:26px;color:#73bf69}}
 h3{{font-size:12px;margin:0 0 4px;font-weight:500}}
 .legend span{{margin-right:10px;font-size:11px;white-space:nowrap}}
 .legend i{{display:inline-block;width:10px;height:3px;margin:0 4px 3px 0}}

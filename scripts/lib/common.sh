@@ -55,7 +55,7 @@ ensure_frontend_tools() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown || {
     say "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
   trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION" || {
-    say "installing trunk $TRUNK_VERSION (about 4 minutes on 2 cores, once)"
+    say "installing trunk $TRUNK_VERSION (several minutes, once)"
     cheap_install trunk --version "$TRUNK_VERSION" --locked; }
   wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION" || {
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes, once)"
@@ -110,7 +110,8 @@ wait_builds() {
     done
     [ ${#running[@]} -eq 0 ] && break
     if (( SECONDS - last_report >= 30 )); then
-      printf '    still building: %s\n' "$(IFS=,; echo "${running[*]}" | sed 's/,/, /g')" >&2
+      local list; list="$(printf '%s; ' "${running[@]}")"
+      printf '    still building: %s\n' "${list%; }" >&2
       last_report=$SECONDS
     fi
     sleep 1
