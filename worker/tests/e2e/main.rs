@@ -78,6 +78,14 @@ async fn a_user_creates_containers_through_the_whole_product() {
     screenshot(&client, "e2e-progress-ready.png").await;
     // Revealing shows exactly what the script wrote in the container.
     click_button(&client, "Show").await;
+    // The value arrives from the server a moment after the click; until then the mask shows.
+    wait_until(
+        &client,
+        "the revealed credential",
+        "const v = document.querySelector('[data-testid=credential-value]'); \
+         return v !== null && !v.textContent.includes('\\u2022');",
+    )
+    .await;
     let shown = wait_for(&client, "[data-testid=credential-value]")
         .await
         .text()
