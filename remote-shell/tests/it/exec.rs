@@ -182,14 +182,28 @@ async fn commands_run_concurrently_on_one_session() {
     let sshd = Sshd::start();
     let session = sshd.connect().await;
     let opts = ExecOptions::default();
-    let slow = Command::sh("sleep 0.5; echo slow");
-    let fast = Command::sh("echo fast");
-    let started = Instant::now();
-    let (a, b) = tokio::join!(
-        session.exec_capture(&slow, &opts),
-        session.exec_capture(&fast, &opts)
+    // Each command marks that it runs, then waits for the other's mark: they can only both
+    // finish when they run at the same time on the one session.
+    let (mark_a, mark_b) = (sshd.work_dir().join("a"), sshd.work_dir().join("b"));
+    let handshake = |own: &std::path::Path, other: &std::path::Path, word: &str| {
+        Command::sh(r#"touch "$1"; while [ ! -e "$2" ]; do sleep 0.05; done; echo "$3""#)
+            .arg(own.to_str().unwrap())
+            .arg(other.to_str().unwrap())
+            .arg(word)
+    };
+    let (first, second) = (
+        handshake(&mark_a, &mark_b, "a"),
+        handshake(&mark_b, &mark_a, "b"),
     );
-    assert_eq!(a.unwrap().stdout, b"slow\n");
-    assert_eq!(b.unwrap().stdout, b"fast\n");
-    assert!(started.elapsed() < Duration::from_millis(1000));
+    let both = async {
+        tokio::join!(
+            session.exec_capture(&first, &opts),
+            session.exec_capture(&second, &opts)
+        )
+    };
+    let (a, b) = tokio::time::timeout(Duration::from_secs(60), both)
+        .await
+        .expect("the two commands did not run side by side");
+    assert_eq!(a.unwrap().stdout, b"a\n");
+    assert_eq!(b.unwrap().stdout, b"b\n");
 }
