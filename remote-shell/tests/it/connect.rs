@@ -70,11 +70,11 @@ async fn a_changed_host_key_is_refused_before_authentication_and_not_retried() {
     let mut opts = sshd.options().with_pinned_host_key(Some(pinned.clone()));
     opts.key = DeployKey::generate();
     let started = Instant::now();
-    let err = connect_with_retry(&opts, &ms(&[1500, 1500]))
+    let err = connect_with_retry(&opts, &ms(&[10_000, 10_000]))
         .await
         .unwrap_err();
     assert!(
-        started.elapsed() < Duration::from_millis(1500),
+        started.elapsed() < Duration::from_secs(10),
         "retried: {:?}",
         started.elapsed()
     );
@@ -101,13 +101,13 @@ async fn an_authentication_failure_is_not_retried() {
         .with_password(Password::new("not the password"));
     opts.key = DeployKey::generate();
     let started = Instant::now();
-    let err = connect_with_retry(&opts, &ms(&[1500, 1500]))
+    let err = connect_with_retry(&opts, &ms(&[10_000, 10_000]))
         .await
         .unwrap_err();
     assert!(matches!(err, RemoteError::AuthFailed { .. }), "{err:?}");
     assert!(!err.is_retryable());
     assert!(
-        started.elapsed() < Duration::from_millis(1500),
+        started.elapsed() < Duration::from_secs(10),
         "retried: {:?}",
         started.elapsed()
     );
@@ -156,6 +156,9 @@ async fn a_silent_server_hits_the_connect_timeout() {
     let started = Instant::now();
     let err = connect(&opts).await.unwrap_err();
     assert!(matches!(err, RemoteError::Unreachable { .. }), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it waited for the server"
+    );
     drop(listener);
 }

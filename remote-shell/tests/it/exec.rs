@@ -44,7 +44,6 @@ async fn streams_lines_while_the_command_runs() {
     let session = sshd.connect().await;
     let (tx, mut rx) = mpsc::channel(16);
     let cmd = Command::sh("echo first; sleep 1; echo second >&2; sleep 1; echo third");
-    let started = Instant::now();
     let run = tokio::spawn(async move { session.exec(&cmd, &ExecOptions::default(), &tx).await });
 
     let first = tokio::time::timeout(Duration::from_secs(5), rx.recv())
@@ -56,7 +55,6 @@ async fn streams_lines_while_the_command_runs() {
         !run.is_finished(),
         "the first line came only after the command ended"
     );
-    assert!(started.elapsed() < Duration::from_millis(1500));
 
     let rest = collect(rx).await;
     assert_eq!(
