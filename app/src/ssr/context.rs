@@ -48,26 +48,10 @@ impl ServerContext {
     }
 
     /// A database connection, or a clear "unavailable" error after at most
-    /// [`DB_WAIT`](Self::DB_WAIT) (a database that drops packets would otherwise hold the
-    /// request for the whole TCP connect timeout).
+    /// [`backend::services::DB_WAIT`].
     pub async fn conn(&self) -> Result<DbConn, AppError> {
-        let unavailable =
-            || AppError::Unavailable("The database is not reachable right now.".into());
-        match tokio::time::timeout(Self::DB_WAIT, self.db.get()).await {
-            Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "no database connection");
-                Err(unavailable())
-            }
-            Err(_) => {
-                tracing::error!("no database connection within {:?}", Self::DB_WAIT);
-                Err(unavailable())
-            }
-        }
+        Ok(backend::services::conn(&self.db).await?)
     }
-
-    /// How long a request waits for a database connection.
-    pub const DB_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 }
 
 /// See [`ServerContext::client_address`]. A malformed header counts as no header.
