@@ -59,8 +59,11 @@
 //! A job the worker could not work on (its database was away, the handler panicked) is not
 //! acked: after a delay the worker hands it to the consumer [`RELEASED`], which never has a
 //! lease ([`Queue::release`]), so the next scan of any worker delivers it again with a raised
-//! count. A delivery past [`MAX_DELIVERIES`] reports [`Delivery::is_exhausted`]: the worker then
-//! ends the job (marks the container failed) and acks it.
+//! count. A delivery past [`MAX_DELIVERIES`] reports [`Delivery::is_exhausted`]. The pipeline
+//! counts from the attempt that last stored a checkpoint instead: a job is ended (the container
+//! marked failed, the entry acked) after [`MAX_DELIVERIES`] attempts in a row that moved it no
+//! further, so a worker restarted again and again for reasons of its own does not fail jobs that
+//! progress each time, while a job that stops its worker at the same step every time is ended.
 //!
 //! [`Queue::reclaim`] (by idle time, `XAUTOCLAIM`) and [`Queue::touch`] remain for tools and
 //! tests; workers no longer use idle time to decide a worker died.
@@ -123,6 +126,11 @@ impl Delivery {
     /// True when the job has been delivered more often than allowed: end it instead of running it.
     pub fn is_exhausted(&self) -> bool {
         self.deliveries > self.max_deliveries
+    }
+
+    /// Deliveries after which the job is given up (the queue's setting).
+    pub fn max_deliveries(&self) -> u64 {
+        self.max_deliveries
     }
 }
 

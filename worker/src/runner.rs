@@ -138,9 +138,21 @@ pub struct JobRun {
     pub attempt: u64,
     /// The consumer whose lease was gone when this worker took the job over.
     pub taken_from: Option<String>,
-    /// Delivered more often than allowed: end the job instead of running it.
-    pub exhausted: bool,
+    /// Attempts in a row without progress after which the job is given up.
+    pub max_deliveries: u64,
     pub stop: StopSignal,
+}
+
+impl JobRun {
+    /// How many attempts in a row ended without moving the job forward, when that reaches the
+    /// limit (end the job instead of running it); `None` while it may still run. `advanced_in`
+    /// is the attempt that last moved it forward (0 for none): a worker that keeps being
+    /// restarted for reasons of its own does not end jobs that progress each time, while a job
+    /// that stops its worker at the same step every time is given up.
+    pub fn stalled(&self, advanced_in: u64) -> Option<u64> {
+        let stalled = self.attempt.saturating_sub(advanced_in).saturating_sub(1);
+        (stalled >= self.max_deliveries).then_some(stalled)
+    }
 }
 
 /// What runs a job. Closures `Fn(JobRun) -> impl Future<Output = JobOutcome>` are handlers too.
@@ -504,7 +516,7 @@ async fn run_one<H: JobHandler>(
             job: delivery.job.clone(),
             attempt: delivery.deliveries,
             taken_from: delivery.taken_from.clone(),
-            exhausted: delivery.is_exhausted(),
+            max_deliveries: delivery.max_deliveries(),
             stop: stop.clone(),
         };
         // In a task of its own, so a panic ends this job only and is seen here.

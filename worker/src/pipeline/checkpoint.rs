@@ -18,6 +18,9 @@ pub struct Checkpoint {
     pub packages_done: bool,
     /// Sync: how many of the enabled scripts finished, in order.
     pub scripts_done: u32,
+    /// The delivery (attempt) that last moved it forward; 0 before any. A job is given up only
+    /// after several attempts in a row that moved nothing (see [`crate::runner::JobRun::stalled`]).
+    pub advanced_in: u64,
 }
 
 impl Checkpoint {
@@ -66,10 +69,11 @@ mod tests {
             config_synced: true,
             packages_done: false,
             scripts_done: 2,
+            advanced_in: 3,
         };
         assert_eq!(
             cp.to_json(),
-            serde_json::json!({"done": "deploy", "config_synced": true, "packages_done": false, "scripts_done": 2})
+            serde_json::json!({"done": "deploy", "config_synced": true, "packages_done": false, "scripts_done": 2, "advanced_in": 3})
         );
         assert_eq!(Checkpoint::from_json(&cp.to_json()), cp);
         assert!(cp.is_done(Phase::Create) && cp.is_done(Phase::Deploy));

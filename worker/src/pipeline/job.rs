@@ -32,6 +32,8 @@ pub(super) struct Job<'a> {
     /// Secrets to hide in the error message stored on the row (the sink has its own).
     pub redactor: &'a mut Redactor,
     pub checkpoint: Checkpoint,
+    /// This delivery's number, stored with each checkpoint it moves forward.
+    pub attempt: u64,
     pub stop: StopSignal,
     /// Set once the node's row and API client are loaded.
     pub node: Option<(NodeRow, PveClient, String)>,
@@ -48,11 +50,13 @@ impl<'a> Job<'a> {
         sink: &'a EventSink,
         redactor: &'a mut Redactor,
         stop: StopSignal,
+        attempt: u64,
     ) -> Self {
         Job {
             deps,
             id: row.id,
             checkpoint: Checkpoint::from_json(&row.checkpoint),
+            attempt,
             ip: row.ip_address.clone(),
             spec: ContainerSpec::default(),
             row,
@@ -166,7 +170,8 @@ impl<'a> Job<'a> {
     }
 
     /// Stores the checkpoint, then stops if asked to.
-    pub async fn save_checkpoint(&self) -> Result<(), Failure> {
+    pub async fn save_checkpoint(&mut self) -> Result<(), Failure> {
+        self.checkpoint.advanced_in = self.attempt;
         let mut conn = self.conn().await?;
         ContainerRow::set_checkpoint(&mut conn, self.id, &self.checkpoint.to_json())
             .await

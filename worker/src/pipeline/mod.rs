@@ -172,17 +172,26 @@ impl Pipeline {
         let mut redactor = Redactor::default();
         let result = if run.stop.requested() == Some(StopReason::Cancelled) {
             Err(Failure::Stopped(StopReason::Cancelled))
-        } else if run.exhausted {
+        } else if let Some(stalled) =
+            run.stalled(checkpoint::Checkpoint::from_json(&row.checkpoint).advanced_in)
+        {
             Err(Failure::failed(format!(
-                "Gave up after {} attempts: the worker handling this container stopped each \
-                 time before it finished (see the worker's log). Press Retry to try again.",
-                run.attempt.saturating_sub(1)
+                "Gave up after {stalled} attempts in a row that did not get past the same step: \
+                 the worker handling this container stopped each time before it finished (see \
+                 the worker's log). Press Retry to try again."
             )))
         } else {
-            job::Job::new(self, row.clone(), &sink, &mut redactor, run.stop.clone())
-                .run()
-                .instrument(span.clone())
-                .await
+            job::Job::new(
+                self,
+                row.clone(),
+                &sink,
+                &mut redactor,
+                run.stop.clone(),
+                run.attempt,
+            )
+            .run()
+            .instrument(span.clone())
+            .await
         };
         let outcome = match result {
             Ok(()) => {

@@ -1,6 +1,8 @@
 //! The worker binary killed with SIGKILL again and again while several creations run: each
 //! restarted worker takes the dead one's jobs over once its lease lapses, and every container
-//! ends ready, created once.
+//! ends ready, created once. Each kill lands in the middle of a phase, after every job the
+//! worker held moved forward: a worker that keeps being restarted for reasons of its own must
+//! not fail jobs that progress (one that never gets past a step is given up, see `takeover`).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -38,14 +40,6 @@ fn spec(world: &World, n: u32) -> domain::spec::ContainerSpec {
     spec
 }
 
-async fn event_count(world: &World, ids: &[ContainerId]) -> usize {
-    let mut total = 0;
-    for id in ids {
-        total += world.events(*id).await.len();
-    }
-    total
-}
-
 async fn all_finished(world: &World, ids: &[ContainerId]) -> bool {
     for id in ids {
         if world.row(*id).await.lifecycle == Lifecycle::Creating {
@@ -53,6 +47,39 @@ async fn all_finished(world: &World, ids: &[ContainerId]) -> bool {
         }
     }
     true
+}
+
+/// Each job's events and checkpoint, to see which ones a worker held and moved forward.
+async fn snapshot(world: &World, ids: &[ContainerId]) -> Vec<(usize, serde_json::Value, bool)> {
+    let mut out = Vec::new();
+    for id in ids {
+        let row = world.row(*id).await;
+        out.push((
+            world.events(*id).await.len(),
+            row.checkpoint,
+            row.lifecycle != Lifecycle::Creating,
+        ));
+    }
+    out
+}
+
+/// True once the worker of this round holds jobs and each one it touched moved its checkpoint
+/// forward (or finished).
+fn every_held_job_advanced(
+    before: &[(usize, serde_json::Value, bool)],
+    now: &[(usize, serde_json::Value, bool)],
+) -> bool {
+    let mut held = 0;
+    for (b, n) in before.iter().zip(now) {
+        if b.2 || n.0 == b.0 {
+            continue;
+        }
+        held += 1;
+        if n.1 == b.1 && !n.2 {
+            return false;
+        }
+    }
+    held > 0
 }
 
 fn spawn_worker(world: &World, round: usize) -> tokio::process::Child {
@@ -77,11 +104,12 @@ async fn sigkill_again_and_again_every_container_ends_ready_and_created_once() {
     let mut last_kill = Instant::now();
     while kills < KILLS {
         round += 1;
-        let before = event_count(&world, &ids).await;
+        let before = snapshot(&world, &ids).await;
         let mut child = spawn_worker(&world, round);
-        // Kill once this worker has made progress, a little later each round.
         let limit = Instant::now() + Duration::from_secs(60);
-        while event_count(&world, &ids).await == before && Instant::now() < limit {
+        while !every_held_job_advanced(&before, &snapshot(&world, &ids).await)
+            && Instant::now() < limit
+        {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         if all_finished(&world, &ids).await {
@@ -89,7 +117,8 @@ async fn sigkill_again_and_again_every_container_ends_ready_and_created_once() {
             let _ = child.wait().await;
             break;
         }
-        tokio::time::sleep(Duration::from_millis(200 * (1 + round as u64 % 5))).await;
+        // Into the next phase, a little later each round.
+        tokio::time::sleep(Duration::from_millis(100 * (1 + round as u64 % 4))).await;
         child.start_kill().expect("SIGKILL");
         child.wait().await.unwrap();
         last_kill = Instant::now();

@@ -102,8 +102,9 @@ async fn a_job_whose_workers_keep_dying_ends_in_error() {
     );
     spec.scripts = vec![script("10-hang.sh", "#!/bin/sh\necho hanging\nsleep 60\n")];
     let id = world.create(&spec).await;
-    // Each worker dies once the script runs; after MAX_DELIVERIES the next one gives up.
-    for attempt in 1..=backend::queue::MAX_DELIVERIES {
+    // Each worker dies once the script runs. The first attempt moved the job forward (it got as
+    // far as the script); after MAX_DELIVERIES attempts in a row that did not, the next gives up.
+    for attempt in 1..=backend::queue::MAX_DELIVERIES + 1 {
         let runner = world.runner(world.settings(), lease).await;
         let wanted = usize::try_from(attempt).unwrap();
         world
@@ -148,6 +149,7 @@ async fn a_worker_that_died_after_the_last_checkpoint_still_ends_ready() {
             config_synced: true,
             packages_done: true,
             scripts_done: 0,
+            advanced_in: 1,
         };
         backend::models::ContainerRow::set_checkpoint(&mut conn, id, &done.to_json())
             .await
