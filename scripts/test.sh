@@ -2,7 +2,7 @@
 # Runs every test: the quality gates, then unit, integration and browser tests against real
 # PostgreSQL, Redis, OpenSSH and headless Chromium, all started here on loopback ports and
 # removed afterwards. Installs what is missing first; a second run reuses it.
-# Arguments go to `cargo nextest run`, e.g. `scripts/test.sh -E 'binary(e2e)'` for one suite.
+# Arguments go to `cargo nextest run`, e.g. `scripts/test.sh -E 'package(e2e)'` for one suite.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"

@@ -13,6 +13,7 @@ use crate::schema::containers;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::container::Lifecycle;
+use domain::values::Vmid;
 use domain::{ContainerId, NodeId};
 
 /// Why a container was not stored and queued.
@@ -20,7 +21,7 @@ use domain::{ContainerId, NodeId};
 pub enum CreateError {
     /// Another of our containers on the node is being created with this VMID.
     #[error("VMID {0} is already used by a container infrahaus is creating on this node")]
-    VmidHeld(u32),
+    VmidHeld(Vmid),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     /// The job could not be queued; the row was removed again.
@@ -42,10 +43,11 @@ pub async fn find_by_request_key(
 }
 
 /// True when one of our containers in `creating` holds `vmid` on `node`.
-pub async fn vmid_held(conn: &mut AsyncPgConnection, node: NodeId, vmid: u32) -> QueryResult<bool> {
-    let Ok(vmid) = i32::try_from(vmid) else {
-        return Ok(false);
-    };
+pub async fn vmid_held(
+    conn: &mut AsyncPgConnection,
+    node: NodeId,
+    vmid: Vmid,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         containers::table
             .filter(containers::node_id.eq(node))
@@ -80,7 +82,7 @@ pub async fn store_and_enqueue(
     new: &NewContainer,
     request_key: uuid::Uuid,
 ) -> Result<Stored, CreateError> {
-    let vmid = u32::try_from(new.vmid).unwrap_or_default();
+    let vmid = new.vmid;
     let inserted = conn
         .transaction(async move |conn| {
             // Two calls for the same node and VMID take turns from here to the commit.

@@ -86,6 +86,8 @@ pub async fn containers(
     count: usize,
 ) -> anyhow::Result<Vec<ContainerId>> {
     let mut conn = db.get().await?;
+    let vmid = domain::values::Vmid::new(100).map_err(anyhow::Error::msg)?;
+    let hostname = domain::values::Hostname::parse("bench").map_err(anyhow::Error::msg)?;
     let ids: Vec<ContainerId> = (0..count).map(|_| ContainerId::new_random()).collect();
     for chunk in ids.chunks(1000) {
         let rows: Vec<NewContainer> = chunk
@@ -94,8 +96,8 @@ pub async fn containers(
                 id,
                 node_id: node,
                 template_id: None,
-                vmid: 100,
-                hostname: "bench".into(),
+                vmid,
+                hostname: hostname.clone(),
                 lifecycle: Lifecycle::Creating,
                 config: serde_json::json!({}),
                 root_password_enc: None,

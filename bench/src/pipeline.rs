@@ -17,7 +17,7 @@ use diesel_async::RunQueryDsl;
 use domain::ContainerId;
 use domain::container::Lifecycle;
 use domain::event::EventKind;
-use domain::spec::{ContainerSpec, Ipv4Setup};
+use domain::spec::{ContainerDraft, Ipv4Setup};
 use domain::template::Script;
 use pvesim::{SimConfig, SimHandle, Simulator};
 use std::process::Stdio;
@@ -270,7 +270,7 @@ pub(crate) async fn insert_container(
     )
     .await?;
     let address = uuid::Uuid::new_v4().into_bytes();
-    let spec = ContainerSpec {
+    let spec = ContainerDraft {
         node_id: node.id,
         template_name: Some("bench".into()),
         hostname: format!("bench-{vmid}"),
@@ -294,8 +294,10 @@ pub(crate) async fn insert_container(
             content: script.into(),
             enabled: true,
         }],
-        ..ContainerSpec::default()
-    };
+        ..ContainerDraft::default()
+    }
+    .validated()
+    .map_err(|e| anyhow::anyhow!("the bench spec is invalid: {e}"))?;
     let id = ContainerId::new_random();
     ContainerRow::insert(
         &mut conn,
@@ -303,7 +305,7 @@ pub(crate) async fn insert_container(
             id,
             node_id: node.id,
             template_id: None,
-            vmid: i32::try_from(vmid)?,
+            vmid: spec.vmid,
             hostname: spec.hostname.clone(),
             lifecycle: Lifecycle::Creating,
             config: serde_json::to_value(&spec)?,

@@ -13,6 +13,7 @@ pub mod spec;
 pub mod template;
 pub mod text_enum;
 pub mod validation;
+pub mod values;
 
 pub use ids::{BucketId, ContainerId, NodeId, TemplateId, UserId};
 pub use validation::FieldErrors;

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::values::Hostname;
+
 /// Messages keyed by the form field they belong to; empty means valid.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldErrors(pub BTreeMap<String, String>);
@@ -68,27 +70,10 @@ pub fn required_text(value: &str, max: usize) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
-/// An RFC 1123 host name (labels of letters, digits and inner hyphens, at most 253 characters).
+/// An RFC 1123 host name (labels of letters, digits and inner hyphens, at most 253 characters),
+/// normalised; the rules are [`Hostname::parse`]'s.
 pub fn hostname(value: &str) -> Result<String, String> {
-    let value = value.trim().trim_end_matches('.').to_ascii_lowercase();
-    if value.is_empty() {
-        return Err("Required.".into());
-    }
-    if value.len() > 253 {
-        return Err("At most 253 characters.".into());
-    }
-    for label in value.split('.') {
-        if label.is_empty() || label.len() > 63 {
-            return Err("Each dot-separated part must have 1 to 63 characters.".into());
-        }
-        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err("Use only letters, digits, hyphens and dots.".into());
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err("A part may not start or end with a hyphen.".into());
-        }
-    }
-    Ok(value)
+    Hostname::parse(value).map(String::from)
 }
 
 /// A host to connect to: an RFC 1123 name, an IPv4 address or a bracket-less IPv6 address.

@@ -14,7 +14,11 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod gate;
+#[cfg(feature = "server")]
+pub mod server;
 
 pub use gate::TcpGate;
 

@@ -43,7 +43,7 @@ pub async fn create_container(form: CreateContainerForm) -> Result<ContainerId, 
             user = %user.username,
             container.id = %id,
             node = %node.row.name,
-            vmid = spec.vmid,
+            vmid = spec.vmid.get(),
             hostname = %spec.hostname,
             "container queued for creation"
         );
@@ -100,7 +100,7 @@ mod steps {
             id: ContainerId::new_random(),
             node_id: spec.node_id,
             template_id: spec.template_id,
-            vmid: i32::try_from(spec.vmid).map_err(|_| AppError::field("vmid", "Too large."))?,
+            vmid: spec.vmid,
             hostname: spec.hostname.clone(),
             lifecycle: Lifecycle::Creating,
             config,

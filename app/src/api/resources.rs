@@ -28,11 +28,11 @@ pub async fn check_vmid(node_id: NodeId, vmid: u32) -> Result<VmidStatus, AppErr
     use backend::services::nodes::NodeSession;
     current_user().await?;
     let ctx = ServerContext::get()?;
-    domain::spec::vmid(vmid).map_err(|m| AppError::field("vmid", m))?;
+    let checked = domain::values::Vmid::new(vmid).map_err(|m| AppError::field("vmid", m))?;
     let node = NodeSession::open(&ctx.db, &ctx.secrets, node_id)
         .await
         .map_err(backend::services::ServiceError::from)?;
-    let reason = node.vmid_taken(&ctx.db, vmid).await?;
+    let reason = node.vmid_taken(&ctx.db, checked).await?;
     Ok(VmidStatus {
         vmid,
         free: reason.is_none(),

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::container::Lifecycle;
+use domain::values::{Hostname, Vmid};
 use domain::{ContainerId, NodeId, TemplateId, UserId};
 
 #[derive(Clone, Queryable, Selectable)]
@@ -15,8 +16,8 @@ pub struct ContainerRow {
     pub id: ContainerId,
     pub node_id: NodeId,
     pub template_id: Option<TemplateId>,
-    pub vmid: i32,
-    pub hostname: String,
+    pub vmid: Vmid,
+    pub hostname: Hostname,
     pub lifecycle: Lifecycle,
     pub config: serde_json::Value,
     pub root_password_enc: Option<Vec<u8>>,
@@ -51,8 +52,8 @@ pub struct NewContainer {
     pub id: ContainerId,
     pub node_id: NodeId,
     pub template_id: Option<TemplateId>,
-    pub vmid: i32,
-    pub hostname: String,
+    pub vmid: Vmid,
+    pub hostname: Hostname,
     pub lifecycle: Lifecycle,
     pub config: serde_json::Value,
     pub root_password_enc: Option<Vec<u8>>,
@@ -76,17 +77,10 @@ impl ContainerRow {
         serde_json::from_value(self.config.clone())
     }
 
-    /// The VMID as Proxmox takes it (the column is an `integer` holding 100–999,999,999).
-    pub fn vmid_u32(&self) -> u32 {
-        u32::try_from(self.vmid).expect("the vmid column holds validated VMIDs")
-    }
-
-    /// The template's name as it was when the container was made, if it came from one.
+    /// The template's name as it was when the container was made, if it came from one (and
+    /// the stored configuration can be read).
     pub fn template_name(&self) -> Option<String> {
-        self.config
-            .get("template_name")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
+        self.spec().ok().and_then(|spec| spec.template_name)
     }
 
     pub async fn find(conn: &mut AsyncPgConnection, id: ContainerId) -> QueryResult<ContainerRow> {

@@ -45,8 +45,8 @@ pub async fn detail(db: &DbPool, id: ContainerId) -> Result<ContainerDetail, Ser
 fn summary(row: &ContainerRow, nodes: &[NodeRow]) -> ContainerSummary {
     ContainerSummary {
         id: row.id,
-        hostname: row.hostname.clone(),
-        vmid: row.vmid_u32(),
+        hostname: row.hostname.to_string(),
+        vmid: row.vmid.get(),
         node: nodes
             .iter()
             .find(|n| n.id == row.node_id)
@@ -205,19 +205,19 @@ impl Target {
             .cluster_resources(Some("vm"))
             .await
             .map_err(|e| self.unreachable(e))?;
-        let vmid = self.row.vmid_u32();
+        let vmid = self.row.vmid.get();
         Ok(guests
             .into_iter()
             .find(|g| {
                 g.kind == "lxc"
                     && g.vmid == Some(vmid)
-                    && g.name.as_deref().is_none_or(|n| n == self.row.hostname)
+                    && g.name.as_deref().is_none_or(|n| self.row.hostname == n)
             })
             .and_then(|g| g.node))
     }
 
     async fn power(&self, node: &str, action: PowerAction) -> Result<(), ServiceError> {
-        let vmid = self.row.vmid_u32();
+        let vmid = self.row.vmid.get();
         let upid = match action {
             PowerAction::Start => self.client.lxc_start(node, vmid).await,
             PowerAction::Shutdown => self.client.lxc_shutdown(node, vmid).await,
@@ -229,7 +229,7 @@ impl Target {
 
     /// Stops the container if it runs, then destroys it; "does not exist" counts as done.
     async fn destroy(&self, node: &str) -> Result<(), ServiceError> {
-        let vmid = self.row.vmid_u32();
+        let vmid = self.row.vmid.get();
         let gone = |e: &PveError| matches!(e, PveError::NotFound { .. });
         match self.client.lxc_status(node, vmid).await {
             Ok(status) if status.status == pve_client::lxc::GuestState::Running => {

@@ -10,6 +10,7 @@ use domain::NodeId;
 use domain::node::{
     BridgeChoice, ConnectionReport, NodeInput, NodeResources, NodeSummary, StorageChoice,
 };
+use domain::values::Vmid;
 use pve_client::cluster::VmidAvailability;
 use pve_client::storage::ContentType;
 use pve_client::{PveClient, PveError};
@@ -125,7 +126,11 @@ impl NodeSession {
 
     /// Why `vmid` cannot be used, or `None` when it is free on the node and no container
     /// infrahaus is creating there holds it.
-    pub async fn vmid_taken(&self, db: &DbPool, vmid: u32) -> Result<Option<String>, ServiceError> {
+    pub async fn vmid_taken(
+        &self,
+        db: &DbPool,
+        vmid: Vmid,
+    ) -> Result<Option<String>, ServiceError> {
         let mut conn = super::conn(db).await?;
         if crate::creation::vmid_held(&mut conn, self.row.id, vmid).await? {
             return Ok(Some(format!(
@@ -133,7 +138,7 @@ impl NodeSession {
             )));
         }
         drop(conn);
-        match self.client.check_vmid(vmid).await {
+        match self.client.check_vmid(vmid.get()).await {
             Ok(VmidAvailability::Free) => Ok(None),
             Ok(VmidAvailability::Taken { .. }) => Ok(Some(format!(
                 "VMID {vmid} is already used on node '{}'. Choose another.",
@@ -199,7 +204,10 @@ impl NodeSession {
     async fn next_free_vmid(&self, db: &DbPool, first: u32) -> Result<u32, ServiceError> {
         let mut conn = super::conn(db).await?;
         for candidate in first..first.saturating_add(VMID_SEARCH) {
-            if !crate::creation::vmid_held(&mut conn, self.row.id, candidate).await? {
+            let Ok(vmid) = Vmid::new(candidate) else {
+                continue;
+            };
+            if !crate::creation::vmid_held(&mut conn, self.row.id, vmid).await? {
                 let free = candidate == first
                     || matches!(
                         self.client.check_vmid(candidate).await,

@@ -3,10 +3,10 @@
 
 use backend::creation::{CreateError, Stored, store_and_enqueue};
 use backend::db::DbPool;
-use backend::models::{ContainerRow, NewContainer, NewNode, NodeRow};
+use backend::models::{ContainerRow, NewContainer};
 use backend::queue::{Queue, QueueKeys};
+use domain::NodeId;
 use domain::container::Lifecycle;
-use domain::{ContainerId, NodeId};
 use fred::prelude::*;
 
 struct Fixture {
@@ -19,21 +19,7 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let db = backend::db::pool(&testkit::migrated_database().await, 4).unwrap();
     let mut conn = db.get().await.unwrap();
-    let node = NodeRow::insert(
-        &mut conn,
-        &NewNode {
-            name: testkit::unique("node"),
-            host: "192.0.2.10".into(),
-            port: 8006,
-            token_id: "root@pam!infrahaus".into(),
-            token_secret_enc: Some(vec![0; 16]),
-            tls_fingerprint: None,
-            ssh_port: 22,
-        },
-    )
-    .await
-    .unwrap()
-    .id;
+    let node = testkit::fixtures::unreachable_node(&mut conn).await.id;
     let redis = backend::redis::connect(&testkit::redis_url())
         .await
         .unwrap();
@@ -47,18 +33,8 @@ async fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    fn container(&self, vmid: i32) -> NewContainer {
-        NewContainer {
-            id: ContainerId::new_random(),
-            node_id: self.node,
-            template_id: None,
-            vmid,
-            hostname: "ct".into(),
-            lifecycle: Lifecycle::Creating,
-            config: serde_json::json!({}),
-            root_password_enc: None,
-            created_by: None,
-        }
+    fn container(&self, vmid: u32) -> NewContainer {
+        testkit::fixtures::new_container(&testkit::fixtures::spec(self.node, vmid, "ct"), None)
     }
 
     /// Stores `new` under `key` on a connection of its own.
@@ -81,7 +57,7 @@ impl Fixture {
 async fn two_calls_for_one_vmid_at_once_store_one_container() {
     let f = fixture().await;
     for _ in 0..5 {
-        let vmid = 100 + f.rows().await as i32;
+        let vmid = 100 + u32::try_from(f.rows().await).unwrap();
         let (a, b) = tokio::join!(
             f.store(f.container(vmid), uuid::Uuid::new_v4()),
             f.store(f.container(vmid), uuid::Uuid::new_v4()),
@@ -91,7 +67,7 @@ async fn two_calls_for_one_vmid_at_once_store_one_container() {
             other => panic!("one call should win: {other:?}"),
         };
         assert!(matches!(won, Stored::Created(_)));
-        assert!(matches!(lost, CreateError::VmidHeld(v) if v as i32 == vmid));
+        assert!(matches!(lost, CreateError::VmidHeld(v) if v.get() == vmid));
     }
     assert_eq!(f.rows().await, 5);
     assert_eq!(f.jobs().await, 5);
@@ -128,7 +104,10 @@ async fn a_vmid_is_free_again_once_its_container_is_no_longer_creating() {
         .await
         .unwrap();
     let held = f.store(f.container(300), uuid::Uuid::new_v4()).await;
-    assert!(matches!(held, Err(CreateError::VmidHeld(300))), "{held:?}");
+    assert!(
+        matches!(held, Err(CreateError::VmidHeld(v)) if v.get() == 300),
+        "{held:?}"
+    );
     let mut conn = f.db.get().await.unwrap();
     ContainerRow::set_lifecycle(&mut conn, first.id(), Lifecycle::Error, Some("failed"))
         .await

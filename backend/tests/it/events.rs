@@ -3,8 +3,8 @@
 
 use backend::db::{self, DbPool};
 use backend::events::{self, EventSink, REDACTED, SinkConfig};
+use backend::models::ContainerRow;
 use backend::models::event::EventRow;
-use backend::models::{ContainerRow, NewContainer, NewNode, NodeRow};
 use backend::redis::{RedisClient, SubscriberClient};
 use domain::ContainerId;
 use domain::container::{Lifecycle, Phase};
@@ -22,37 +22,13 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let db = db::pool(&testkit::migrated_database().await, 4).unwrap();
     let mut conn = db.get().await.unwrap();
-    let node = NodeRow::insert(
+    let node = testkit::fixtures::unreachable_node(&mut conn).await;
+    let container = testkit::fixtures::container(
         &mut conn,
-        &NewNode {
-            name: testkit::unique("node"),
-            host: "192.0.2.10".into(),
-            port: 8006,
-            token_id: "root@pam!infrahaus".into(),
-            token_secret_enc: Some(vec![0; 16]),
-            tls_fingerprint: None,
-            ssh_port: 22,
-        },
+        &testkit::fixtures::spec(node.id, 100, "ct"),
+        Lifecycle::Creating,
     )
-    .await
-    .unwrap();
-    let container = ContainerRow::insert(
-        &mut conn,
-        &NewContainer {
-            id: ContainerId::new_random(),
-            node_id: node.id,
-            template_id: None,
-            vmid: 100,
-            hostname: "ct".into(),
-            lifecycle: Lifecycle::Creating,
-            config: serde_json::json!({}),
-            root_password_enc: None,
-            created_by: None,
-        },
-    )
-    .await
-    .unwrap()
-    .id;
+    .await;
     drop(conn);
     let redis = backend::redis::connect(&testkit::redis_url())
         .await

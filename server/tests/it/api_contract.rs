@@ -1,8 +1,8 @@
 //! The API's error contract over real HTTP: every refusal is a 4xx (or 503) with the error
 //! envelope, malformed bodies are 400 in plain words, and each status has its cause.
 
-use crate::common::TestApp;
 use serde_json::{Value, json};
+use testkit::server::TestApp;
 
 /// Words that would show the server's internals in an answer.
 const INTERNALS: &[&str] = &[

@@ -1,7 +1,7 @@
 //! Login, logout, sessions, throttling and the guards every request passes, over real HTTP.
 
-use crate::common::TestApp;
 use serde_json::json;
+use testkit::server::TestApp;
 
 #[tokio::test]
 async fn login_sets_an_httponly_cookie_and_whoami_answers() {
@@ -431,7 +431,7 @@ async fn a_database_outage_answers_503_and_keeps_the_session() {
     );
 
     database.open().await;
-    crate::common::eventually("the session works again", || async {
+    testkit::server::eventually("the session works again", || async {
         app.call(&client, "/api/whoami", json!({})).await.0 == 200
     })
     .await;

@@ -1,11 +1,11 @@
 //! Headless Chromium through the real login page to the dashboard, at desktop and phone width.
 
-use crate::common::TestApp;
-use crate::common::browser::{sideways_overflow, submit_login, text_of};
 use fantoccini::{Client, Locator};
 use testkit::browser::{
     click, click_link, click_xpath, open, screenshot, wait_for, wait_for_xpath,
 };
+use testkit::server::TestApp;
+use testkit::server::browser::{sideways_overflow, submit_login, text_of};
 
 async fn log_in(client: &Client, app: &TestApp, user: &str, password: &str) {
     client.goto(&format!("{}/settings", app.url)).await.unwrap();
@@ -132,7 +132,7 @@ async fn a_database_outage_shows_a_banner_and_keeps_the_user_on_the_page() {
     let (app, database) = TestApp::start_behind_db_gate().await;
     let user = app.user("correct horse battery").await;
     let client = open(1280, 900).await;
-    crate::common::browser::log_in(&client, &app, &user, "correct horse battery").await;
+    testkit::server::browser::log_in(&client, &app, &user, "correct horse battery").await;
     client
         .goto(&format!("{}/containers", app.url))
         .await

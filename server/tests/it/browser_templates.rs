@@ -2,14 +2,14 @@
 //! the form, see a field error next to its input, then find the template in the list by search
 //! and by tag, at desktop and phone width.
 
-use crate::common::TestApp;
-use crate::common::browser::{log_in, sideways_overflow, text_of, texts_of};
 use domain::template::{Bucket, Package, PackageManager, Template};
 use fantoccini::{Client, Locator};
 use testkit::browser::{
     click, click_button, click_link, open, poll_until, screenshot, type_over, wait_for,
     wait_for_shown_text, wait_for_xpath,
 };
+use testkit::server::TestApp;
+use testkit::server::browser::{log_in, sideways_overflow, text_of, texts_of};
 
 async fn card_names(client: &Client) -> Vec<String> {
     texts_of(client, "[data-testid=template-card] h2").await

@@ -3,8 +3,7 @@
 //! and land on the progress page with the container stored as entered. Screenshots of every
 //! step at 1280 px and of the Configure step at phone width go to the test output folder.
 
-use crate::common::TestApp;
-use domain::spec::{ContainerSpec, Ipv4Setup};
+use domain::spec::{ContainerDraft, Ipv4Setup};
 use domain::template::{Bucket, Package, PackageManager, Script, Template};
 use fantoccini::elements::Element;
 use fantoccini::key::Key;
@@ -12,6 +11,8 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 use std::time::Duration;
 use testkit::browser::open;
+use testkit::server::TestApp;
+use testkit::server::browser::{sideways_overflow, texts_of};
 
 const TOKEN_ID: &str = "root@pam!infrahaus";
 const TOKEN_SECRET: &str = "3f1c2b6a-8d4e-4f0a-9b57-2e1d3c4b5a69";
@@ -129,27 +130,6 @@ async fn log_in(client: &Client, app: &TestApp, user: &str) {
     .await;
 }
 
-/// How many pixels the page scrolls sideways (0 when it fits the window).
-async fn sideways_overflow(client: &Client) -> i64 {
-    client
-        .execute(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_i64()
-        .unwrap()
-}
-
-/// The labels of the rows of a list, in order.
-async fn row_texts(client: &Client, css: &str) -> Vec<String> {
-    let mut texts = Vec::new();
-    for element in client.find_all(Locator::Css(css)).await.unwrap() {
-        texts.push(element.text().await.unwrap_or_default());
-    }
-    texts
-}
 
 fn package(name: &str) -> Package {
     Package {
@@ -268,7 +248,7 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
         "VMID from the node: {vmid}"
     );
     // Only root-disk storages are offered.
-    let storages = row_texts(&client, "#storage option").await;
+    let storages = texts_of(&client, "#storage option").await;
     assert!(
         storages.iter().all(|s| !s.starts_with("local (")),
         "{storages:?}"
@@ -316,7 +296,7 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
 
     // 3. Packages: the template's and the bucket's, each selectable, plus a custom one.
     on_step(&client, "Packages").await;
-    let packages = row_texts(&client, "[data-testid=wizard-packages] li").await;
+    let packages = texts_of(&client, "[data-testid=wizard-packages] li").await;
     assert_eq!(packages.len(), 3, "{packages:?}");
     assert!(packages[0].contains("nginx") && packages[1].contains("curl"));
     assert!(packages[2].contains("jq") && packages[2].contains("bucket tools"));
@@ -336,7 +316,7 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
     fill(&client, "#custom_package_name", "htop").await;
     click_button(&client, "Add package").await;
     eventually("htop added", || async {
-        row_texts(&client, "[data-testid=wizard-packages] li")
+        texts_of(&client, "[data-testid=wizard-packages] li")
             .await
             .iter()
             .any(|t| t.contains("htop"))
@@ -347,7 +327,7 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
 
     // 4. Scripts: disable the first, then move the second above it.
     on_step(&client, "Scripts").await;
-    let scripts = row_texts(&client, "[data-testid=wizard-scripts] > li code").await;
+    let scripts = texts_of(&client, "[data-testid=wizard-scripts] > li code").await;
     assert_eq!(scripts, ["10-install.sh", "20-site.sh"]);
     click(
         &client,
@@ -358,7 +338,7 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
     assert_eq!(down.text().await.unwrap(), "Move down");
     down.click().await.unwrap();
     eventually("20-site.sh moved up", || async {
-        row_texts(&client, "[data-testid=wizard-scripts] > li code").await
+        texts_of(&client, "[data-testid=wizard-scripts] > li code").await
             == ["20-site.sh", "10-install.sh"]
     })
     .await;
@@ -397,7 +377,7 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
     click(&client, "#wizard-back").await;
     on_step(&client, "Scripts").await;
     assert_eq!(
-        row_texts(&client, "[data-testid=wizard-scripts] > li code").await,
+        texts_of(&client, "[data-testid=wizard-scripts] > li code").await,
         ["20-site.sh", "10-install.sh"]
     );
     assert!(
@@ -417,7 +397,7 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
         .await
     );
     assert!(
-        row_texts(&client, "[data-testid=wizard-packages] li")
+        texts_of(&client, "[data-testid=wizard-packages] li")
             .await
             .iter()
             .any(|t| t.contains("htop"))
@@ -473,7 +453,7 @@ async fn walk_all_five_steps_back_and_forth_then_deploy() {
         .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].id, id);
-    let spec: ContainerSpec = serde_json::from_value(rows[0].config.clone()).unwrap();
+    let spec: ContainerDraft = serde_json::from_value(rows[0].config.clone()).unwrap();
     assert_eq!(spec.hostname, "web-1");
     assert_eq!(spec.vmid.to_string(), vmid);
     assert_eq!(spec.os_template, DEBIAN);

@@ -1,21 +1,21 @@
 //! The container server functions over real HTTP, with a real PostgreSQL and Redis and the
 //! Proxmox simulator: list, detail, reveal, power actions, retry and delete.
 
-use crate::common::TestApp;
 use backend::crypto::Purpose;
 use backend::events::{EventSink, SinkConfig};
 use backend::models::event::EventRow;
-use backend::models::{ContainerRow, CredentialRow, NewContainer, NewNode, NodeRow, ServiceRow};
+use backend::models::{ContainerRow, CredentialRow, NewNode, NodeRow, ServiceRow};
 use domain::container::{Credential, Lifecycle, Phase, ServiceInfo};
 use domain::event::LogStream;
 use domain::node::TlsTrust;
-use domain::spec::{ContainerSpec, Ipv4Setup};
+use domain::spec::{ContainerDraft, Ipv4Setup};
 use domain::{ContainerId, NodeId};
 use pve_client::lxc::{CreateCt, GuestState, RootFs};
 use pve_client::{PveClient, Upid};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use testkit::server::TestApp;
 
 const TOKEN_ID: &str = "root@pam!infrahaus";
 const TOKEN_SECRET: &str = "0e6b1a52-3c1d-4c1f-9a51-6f2f2d1f7c10";
@@ -75,8 +75,8 @@ async fn offline_node(app: &TestApp, name: &str) -> NodeId {
     .id
 }
 
-fn spec(node: NodeId, hostname: &str, vmid: u32) -> ContainerSpec {
-    ContainerSpec {
+fn spec(node: NodeId, hostname: &str, vmid: u32) -> ContainerDraft {
+    ContainerDraft {
         node_id: node,
         template_name: Some("Web server".into()),
         hostname: hostname.into(),
@@ -88,7 +88,7 @@ fn spec(node: NodeId, hostname: &str, vmid: u32) -> ContainerSpec {
             cidr: "192.168.1.50/24".into(),
             gateway: Some("192.168.1.1".into()),
         },
-        ..ContainerSpec::default()
+        ..ContainerDraft::default()
     }
 }
 
@@ -100,23 +100,8 @@ async fn container_row(
     lifecycle: Lifecycle,
 ) -> ContainerId {
     let mut conn = app.ctx.db.get().await.unwrap();
-    ContainerRow::insert(
-        &mut conn,
-        &NewContainer {
-            id: ContainerId::new_random(),
-            node_id: node,
-            template_id: None,
-            vmid: i32::try_from(vmid).unwrap(),
-            hostname: hostname.into(),
-            lifecycle,
-            config: serde_json::to_value(spec(node, hostname, vmid)).unwrap(),
-            root_password_enc: None,
-            created_by: None,
-        },
-    )
-    .await
-    .unwrap()
-    .id
+    let spec = testkit::fixtures::checked(&spec(node, hostname, vmid));
+    testkit::fixtures::container(&mut conn, &spec, lifecycle).await
 }
 
 /// A client for the simulator, built the way the app builds one.
@@ -420,7 +405,7 @@ async fn power_actions_start_shut_down_and_stop_the_container_on_its_node() {
         .await;
     assert_eq!(status, 409);
     assert!(
-        crate::common::message_if(&body, "conflict").is_string(),
+        testkit::server::message_if(&body, "conflict").is_string(),
         "{body}"
     );
     sim.shutdown().await;
@@ -508,7 +493,7 @@ async fn delete_tolerates_a_container_already_gone_and_spares_a_stranger_with_it
         .await;
     assert_eq!(status, 409);
     assert!(
-        crate::common::message_if(&body, "conflict").is_string(),
+        testkit::server::message_if(&body, "conflict").is_string(),
         "{body}"
     );
     assert!(exists_on_sim(&pve, 152).await);
@@ -569,7 +554,7 @@ async fn retry_requeues_a_failed_creation_once_and_records_it() {
         .await;
     assert_eq!(status, 409);
     assert!(
-        crate::common::message_if(&body, "conflict").is_string(),
+        testkit::server::message_if(&body, "conflict").is_string(),
         "{body}"
     );
     let ready = container_row(&app, node, "web-2", 121, Lifecycle::Ready).await;
@@ -577,7 +562,7 @@ async fn retry_requeues_a_failed_creation_once_and_records_it() {
         .call(&client, "/api/containers/retry", json!({"id": ready}))
         .await;
     assert!(
-        crate::common::message_if(&body, "conflict").is_string(),
+        testkit::server::message_if(&body, "conflict").is_string(),
         "{body}"
     );
     assert_eq!(

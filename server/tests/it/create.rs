@@ -1,13 +1,13 @@
 //! The wizard's server functions against real PostgreSQL, Redis and the Proxmox simulator: the
 //! node's lists for the Configure step, VMID checks, and Deploy (store, seal, queue).
 
-use crate::common::TestApp;
-use domain::spec::{ContainerSpec, CreateContainerForm, Ipv4Setup};
+use domain::spec::{ContainerDraft, CreateContainerForm, Ipv4Setup};
 use domain::template::{Package, PackageManager, Script};
 use domain::{ContainerId, NodeId};
 use fred::prelude::*;
 use serde_json::{Value, json};
 use std::time::Duration;
+use testkit::server::TestApp;
 
 const TOKEN_ID: &str = "root@pam!infrahaus";
 const TOKEN_SECRET: &str = "0d6f3b1e-4c1a-4d0b-9a57-7f1e2c3d4b5a";
@@ -148,8 +148,8 @@ async fn register_node(
     serde_json::from_value(saved["id"].clone()).unwrap()
 }
 
-fn spec(node: NodeId, vmid: u32) -> ContainerSpec {
-    ContainerSpec {
+fn spec(node: NodeId, vmid: u32) -> ContainerDraft {
+    ContainerDraft {
         node_id: node,
         hostname: "web-1".into(),
         vmid,
@@ -176,7 +176,7 @@ fn spec(node: NodeId, vmid: u32) -> ContainerSpec {
             content: "echo hello".into(),
             enabled: true,
         }],
-        ..ContainerSpec::default()
+        ..ContainerDraft::default()
     }
 }
 
@@ -196,11 +196,11 @@ async fn deploy_stores_a_creating_container_with_its_password_sealed_and_queues_
     let row = &rows[0];
     assert_eq!(row.id, id);
     assert_eq!(row.lifecycle, domain::container::Lifecycle::Creating);
-    assert_eq!((row.vmid, row.hostname.as_str()), (150, "web-1"));
+    assert_eq!((row.vmid.get(), row.hostname.as_str()), (150, "web-1"));
     assert_eq!(row.node_id, s.node);
     assert!(row.created_by.is_some());
 
-    let stored: ContainerSpec = serde_json::from_value(row.config.clone()).unwrap();
+    let stored = row.spec().unwrap();
     assert_eq!(stored, spec(s.node, 150).validated().unwrap());
     assert_eq!(stored.scripts[0].content, "echo hello");
     assert!(
@@ -410,7 +410,7 @@ async fn with_redis_down_deploy_fails_clearly_and_leaves_no_row() {
         .call(&client, "/api/containers/create", json!({ "form": form }))
         .await;
     assert_eq!(status, 503, "{body}");
-    let message = crate::common::message_if(&body, "unavailable")
+    let message = testkit::server::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(message.contains("job queue"), "{message}");
@@ -502,7 +502,7 @@ async fn an_unreachable_node_gives_a_clear_error_and_deploy_stores_nothing() {
         .call("/api/resources/node", json!({ "node_id": gone }))
         .await;
     assert_eq!(status, 503, "{body}");
-    let message = crate::common::message_if(&body, "unavailable")
+    let message = testkit::server::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(
@@ -515,7 +515,7 @@ async fn an_unreachable_node_gives_a_clear_error_and_deploy_stores_nothing() {
     let (status, body) = s.create(&form).await;
     assert_eq!(status, 503, "{body}");
     assert!(
-        crate::common::message_if(&body, "unavailable")
+        testkit::server::message_if(&body, "unavailable")
             .as_str()
             .unwrap()
             .contains("gone"),

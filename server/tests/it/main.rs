@@ -3,12 +3,10 @@
 //! needed, and headless Chromium for the `browser*` modules. Each test still runs in its own
 //! process under nextest.
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod api_contract;
 mod auth;
 mod browser;
+mod browser_progress;
 mod browser_templates;
 mod browser_wizard;
 mod cli_node;

@@ -1,7 +1,7 @@
 //! The node settings server functions against real PostgreSQL.
 
-use crate::common::TestApp;
 use serde_json::{Value, json};
+use testkit::server::TestApp;
 
 fn form(name: &str) -> Value {
     json!({
@@ -168,7 +168,7 @@ async fn test_connection_reports_the_exact_reason_it_failed() {
             json!({"id": null, "form": target}),
         )
         .await;
-    let message = crate::common::message_if(&body, "unavailable")
+    let message = testkit::server::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(message.to_lowercase().contains("refused"), "{message}");
@@ -268,7 +268,7 @@ async fn test_connection_against_a_node_shows_its_version_and_findings() {
             json!({"id": null, "form": wrong_secret}),
         )
         .await;
-    let message = crate::common::message_if(&body, "unavailable")
+    let message = testkit::server::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"))
         .to_lowercase();
@@ -286,7 +286,7 @@ async fn test_connection_against_a_node_shows_its_version_and_findings() {
             json!({"id": null, "form": wrong_pin}),
         )
         .await;
-    let message = crate::common::message_if(&body, "unavailable")
+    let message = testkit::server::message_if(&body, "unavailable")
         .as_str()
         .unwrap_or_else(|| panic!("{body}"));
     assert!(

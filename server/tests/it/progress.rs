@@ -1,7 +1,6 @@
 //! The progress stream over real HTTP, with events in a real PostgreSQL and live ones through a
 //! real Redis.
 
-use crate::common::{TestApp, eventually};
 use backend::events::{self, EventSink, SinkConfig};
 use backend::models::event::EventRow;
 use domain::ContainerId;
@@ -9,6 +8,7 @@ use domain::container::{Lifecycle, Phase};
 use domain::event::{EventKind, LogStream, ProgressEvent};
 use fred::prelude::*;
 use std::time::Duration;
+use testkit::server::{TestApp, eventually};
 
 /// One SSE event as the client received it.
 #[derive(Debug)]

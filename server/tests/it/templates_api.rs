@@ -1,8 +1,8 @@
 //! The template and bucket server functions against real PostgreSQL: create, list, load,
 //! update, delete; field errors; sessions; discovery of a templates folder.
 
-use crate::common::TestApp;
 use serde_json::{Value, json};
+use testkit::server::TestApp;
 
 fn template(name: &str) -> Value {
     json!({
@@ -467,7 +467,7 @@ async fn discover_syncs_the_folder_reports_problems_and_keeps_bucket_links() {
         .await;
     assert_eq!(status, 503, "{body}");
     assert!(
-        crate::common::message_if(&body, "unavailable")
+        testkit::server::message_if(&body, "unavailable")
             .as_str()
             .unwrap()
             .contains("nowhere"),

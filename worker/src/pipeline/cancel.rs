@@ -34,7 +34,7 @@ impl Pipeline {
             Err((node, e)) => {
                 tracing::warn!(error = %e, "could not reach the node to stop a cancelled container");
                 Cancelled::Unknown {
-                    vmid: row.vmid_u32(),
+                    vmid: row.vmid.get(),
                     node,
                 }
             }
@@ -78,7 +78,7 @@ impl Pipeline {
             .await
             .map_err(|e| (String::from("?"), e.to_string()))?;
         let failed = |e: String| (node.row.name.clone(), e);
-        let vmid = row.vmid_u32();
+        let vmid = row.vmid.get();
         let list = node
             .client
             .lxc_list(&node.pve_node)

@@ -7,7 +7,7 @@ use std::time::Instant;
 use backend::crypto::Purpose;
 use backend::models::ContainerRow;
 use domain::container::Phase;
-use domain::spec::Ipv4Setup;
+use domain::spec::Ipv4Config;
 use pve_client::lxc::{CreateCt, CtFeatures, NetConfig, RootFs};
 use remote_shell::DeployKey;
 
@@ -144,16 +144,18 @@ impl Job<'_> {
         let spec = &self.spec;
         let mut keys = vec![key.public_openssh()];
         keys.extend(spec.ssh_public_key.iter().map(|k| k.trim().to_owned()));
-        let net0 = match &spec.ipv4 {
-            Ipv4Setup::Dhcp => NetConfig::dhcp(&spec.bridge),
-            Ipv4Setup::Static { cidr, gateway } => {
-                NetConfig::static_ip(&spec.bridge, cidr, gateway.clone())
-            }
+        let net0 = match spec.ipv4 {
+            Ipv4Config::Dhcp => NetConfig::dhcp(&spec.bridge),
+            Ipv4Config::Static { cidr, gateway } => NetConfig::static_ip(
+                &spec.bridge,
+                cidr.to_string(),
+                gateway.map(|g| g.to_string()),
+            ),
         };
         let mut tags = spec.tags.clone();
         tags.push(job_tag(self.id));
         CreateCt {
-            hostname: Some(spec.hostname.clone()),
+            hostname: Some(spec.hostname.to_string()),
             password: Some(password),
             ssh_public_keys: Some(keys.join("\n")),
             cores: Some(spec.cores),
@@ -164,7 +166,7 @@ impl Job<'_> {
                 size_gib: spec.disk_gib,
             }),
             net0: Some(net0),
-            nameserver: spec.nameserver.clone(),
+            nameserver: spec.nameserver.map(|n| n.to_string()),
             features: CtFeatures {
                 nesting: spec.nesting,
                 keyctl: spec.keyctl,
@@ -173,7 +175,7 @@ impl Job<'_> {
             unprivileged: spec.unprivileged,
             tags,
             description: Some(format!("Created by infrahaus (container {}).", self.id)),
-            ..CreateCt::new(spec.vmid, spec.os_template.clone())
+            ..CreateCt::new(spec.vmid.get(), spec.os_template.clone())
         }
     }
 }

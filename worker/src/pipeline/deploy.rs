@@ -49,7 +49,7 @@ impl Job<'_> {
         let env = cm::config_env(&EnvValues {
             container_id: &id,
             vmid: self.vmid(),
-            hostname: &self.spec.hostname,
+            hostname: self.spec.hostname.as_str(),
             template: self.spec.template_name.as_deref().unwrap_or(""),
         });
         upload(target, cm::CONFIG_ENV, env.as_bytes(), 0o644, what).await?;

@@ -8,7 +8,7 @@ use backend::events::REDACTED;
 use backend::models::event::EventRow;
 use backend::models::{CredentialRow, ServiceRow};
 use domain::container::{Credential, Phase};
-use domain::spec::Ipv4Setup;
+use domain::spec::Ipv4Config;
 use domain::template::safe_file_name;
 use remote_shell::{
     AnyTarget, Command, EntryKind, ExecOptions, RemoteError, RemotePath, RemoteTarget,
@@ -46,7 +46,7 @@ impl Job<'_> {
 
         self.step(Phase::Finalize, from + 5, "Discovering services")
             .await?;
-        if self.ip.is_none() && self.spec.ipv4 == Ipv4Setup::Dhcp {
+        if self.ip.is_none() && self.spec.ipv4 == Ipv4Config::Dhcp {
             self.ip = self.dhcp_address(Duration::ZERO).await?;
             self.store_ip().await?;
         }

@@ -47,6 +47,7 @@ impl<'a> Job<'a> {
     pub fn new(
         deps: &'a Pipeline,
         row: ContainerRow,
+        spec: ContainerSpec,
         sink: &'a EventSink,
         redactor: &'a mut Redactor,
         stop: StopSignal,
@@ -58,7 +59,7 @@ impl<'a> Job<'a> {
             checkpoint: Checkpoint::from_json(&row.checkpoint),
             attempt,
             ip: row.ip_address.clone(),
-            spec: ContainerSpec::default(),
+            spec,
             row,
             sink,
             redactor,
@@ -78,12 +79,6 @@ impl<'a> Job<'a> {
     }
 
     async fn phases(&mut self) -> Result<(), Failure> {
-        self.spec = serde_json::from_value(self.row.config.clone()).map_err(|e| {
-            Failure::failed(format!(
-                "The stored configuration of this container could not be read ({e}). Delete it \
-                 and create it again."
-            ))
-        })?;
         if self.checkpoint.done.is_some() {
             tracing::info!(checkpoint = ?self.checkpoint, "resuming after the last checkpoint");
         }
@@ -147,7 +142,7 @@ impl<'a> Job<'a> {
     }
 
     pub fn vmid(&self) -> u32 {
-        self.spec.vmid
+        self.spec.vmid.get()
     }
 
     pub async fn conn(&self) -> Result<DbConn, Failure> {

@@ -160,7 +160,7 @@ impl Pipeline {
                 return JobOutcome::Retry;
             }
         };
-        let span = tracing::info_span!("pipeline", vmid = row.vmid, hostname = %row.hostname, node = tracing::field::Empty);
+        let span = tracing::info_span!("pipeline", vmid = row.vmid.get(), hostname = %row.hostname, node = tracing::field::Empty);
         if let Some(from) = &run.taken_from {
             let resume = checkpoint::Checkpoint::from_json(&row.checkpoint).resume_point();
             tracing::info!(from = %from, %resume, "resuming a job whose worker stopped");
@@ -181,17 +181,26 @@ impl Pipeline {
                  the worker's log). Press Retry to try again."
             )))
         } else {
-            job::Job::new(
-                self,
-                row.clone(),
-                &sink,
-                &mut redactor,
-                run.stop.clone(),
-                run.attempt,
-            )
-            .run()
-            .instrument(span.clone())
-            .await
+            match row.spec() {
+                Ok(spec) => {
+                    job::Job::new(
+                        self,
+                        row.clone(),
+                        spec,
+                        &sink,
+                        &mut redactor,
+                        run.stop.clone(),
+                        run.attempt,
+                    )
+                    .run()
+                    .instrument(span.clone())
+                    .await
+                }
+                Err(e) => Err(Failure::failed(format!(
+                    "The stored configuration of this container could not be read ({e}). Delete \
+                     it and create it again."
+                ))),
+            }
         };
         let outcome = match result {
             Ok(()) => {

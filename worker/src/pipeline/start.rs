@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use backend::models::ContainerRow;
 use domain::container::Phase;
-use domain::spec::Ipv4Setup;
+use domain::spec::Ipv4Config;
 use pve_client::PveError;
 use pve_client::lxc::GuestState;
 
@@ -35,13 +35,9 @@ impl Job<'_> {
                 })?;
             self.wait_task(&upid, "Starting the container").await?;
         }
-        self.ip = match &self.spec.ipv4 {
-            Ipv4Setup::Static { cidr, .. } => cidr
-                .split('/')
-                .next()
-                .and_then(|a| a.trim().parse::<Ipv4Addr>().ok())
-                .map(|a| a.to_string()),
-            Ipv4Setup::Dhcp => {
+        self.ip = match self.spec.ipv4 {
+            Ipv4Config::Static { cidr, .. } => Some(cidr.address().to_string()),
+            Ipv4Config::Dhcp => {
                 self.step(
                     Phase::Start,
                     (from + to) / 2,

@@ -11,7 +11,7 @@ use pve_client::lxc::GuestState;
 
 use crate::common::*;
 
-fn slow_spec(world: &World, vmid: u32) -> domain::spec::ContainerSpec {
+fn slow_spec(world: &World, vmid: u32) -> domain::spec::ContainerDraft {
     let mut spec = bare_spec(
         world.node_id,
         vmid,

@@ -8,12 +8,12 @@ use backend::crypto::{Purpose, SecretBox};
 use backend::db::DbPool;
 use backend::events::SinkConfig;
 use backend::models::event::EventRow;
-use backend::models::{ContainerRow, NewContainer, NewNode, NodeRow};
+use backend::models::{ContainerRow, NewNode, NodeRow};
 use backend::queue::{Job, Queue, QueueKeys, Reader};
 use backend::redis::RedisClient;
 use domain::container::{Lifecycle, Phase};
 use domain::event::{EventKind, ProgressEvent};
-use domain::spec::{ContainerSpec, Ipv4Setup};
+use domain::spec::{ContainerDraft, Ipv4Setup};
 use domain::template::{FilePolicy, Package, PackageManager, Script, TemplateFile};
 use domain::{ContainerId, NodeId};
 use pvesim::{FaultsPatch, SimConfig, SimHandle, Simulator};
@@ -189,23 +189,15 @@ impl World {
         (row, self.transcript(id).await)
     }
 
-    /// Inserts the container row (lifecycle `creating`, root password sealed).
-    pub async fn insert(&self, spec: &ContainerSpec) -> ContainerId {
-        let id = ContainerId::new_random();
-        let new = NewContainer {
-            id,
-            node_id: self.node_id,
-            template_id: None,
-            vmid: i32::try_from(spec.vmid).unwrap(),
-            hostname: spec.hostname.clone(),
-            lifecycle: Lifecycle::Creating,
-            config: serde_json::to_value(spec).unwrap(),
-            root_password_enc: Some(self.secrets.seal_str(Purpose::RootPassword, ROOT_PASSWORD)),
-            created_by: None,
-        };
+    /// Inserts the container row (lifecycle `creating`, root password sealed) for `draft`,
+    /// which must pass the create call's checks.
+    pub async fn insert(&self, draft: &ContainerDraft) -> ContainerId {
+        let spec = testkit::fixtures::checked(draft);
+        let sealed = self.secrets.seal_str(Purpose::RootPassword, ROOT_PASSWORD);
+        let new = testkit::fixtures::new_container(&spec, Some(sealed));
         let mut conn = self.db.get().await.unwrap();
         ContainerRow::insert(&mut conn, &new).await.unwrap();
-        id
+        new.id
     }
 
     pub async fn enqueue(&self, id: ContainerId) {
@@ -213,7 +205,7 @@ impl World {
     }
 
     /// Inserts and queues a container.
-    pub async fn create(&self, spec: &ContainerSpec) -> ContainerId {
+    pub async fn create(&self, spec: &ContainerDraft) -> ContainerId {
         let id = self.insert(spec).await;
         self.enqueue(id).await;
         id
@@ -388,8 +380,8 @@ pub fn script(name: &str, content: &str) -> Script {
 }
 
 /// A spec without packages, files or scripts.
-pub fn bare_spec(node_id: NodeId, vmid: u32, ipv4: Ipv4Setup) -> ContainerSpec {
-    ContainerSpec {
+pub fn bare_spec(node_id: NodeId, vmid: u32, ipv4: Ipv4Setup) -> ContainerDraft {
+    ContainerDraft {
         node_id,
         template_id: None,
         template_name: Some("test".into()),
@@ -400,14 +392,14 @@ pub fn bare_spec(node_id: NodeId, vmid: u32, ipv4: Ipv4Setup) -> ContainerSpec {
         bridge: "vmbr0".into(),
         ipv4,
         tags: vec!["test".into()],
-        ..ContainerSpec::default()
+        ..ContainerDraft::default()
     }
 }
 
 /// A spec with files under every policy, packages from every manager (the custom one installed
 /// by a template file) and several scripts (one disabled), like the dev-toolbox and web-server
 /// templates together.
-pub fn full_spec(node_id: NodeId, vmid: u32, ipv4: Ipv4Setup) -> ContainerSpec {
+pub fn full_spec(node_id: NodeId, vmid: u32, ipv4: Ipv4Setup) -> ContainerDraft {
     let file = |name: &str, dir: &str, policy, content: &str| TemplateFile {
         name: name.into(),
         target_dir: dir.into(),
@@ -419,7 +411,7 @@ pub fn full_spec(node_id: NodeId, vmid: u32, ipv4: Ipv4Setup) -> ContainerSpec {
         manager,
         version: version.map(Into::into),
     };
-    ContainerSpec {
+    ContainerDraft {
         template_name: Some("dev-web".into()),
         hostname: "web-1".into(),
         files: vec![

@@ -19,7 +19,7 @@ const CREATIONS: u32 = 3;
 const KILLS: usize = 8;
 
 /// Three scripts of a second each, so kills land in the middle of phases.
-fn spec(world: &World, n: u32) -> domain::spec::ContainerSpec {
+fn spec(world: &World, n: u32) -> domain::spec::ContainerDraft {
     let mut spec = bare_spec(
         world.node_id,
         160 + n,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use domain::container::Lifecycle;
 use domain::event::EventKind;
-use domain::spec::{ContainerSpec, Ipv4Setup};
+use domain::spec::{ContainerDraft, Ipv4Setup};
 use pve_client::lxc::{CreateCt, NetConfig, RootFs};
 use worker::pipeline::job_tag;
 
@@ -14,7 +14,7 @@ use crate::common::*;
 use crate::impostor::Impostor;
 
 /// A bare spec with a static loopback address, and that address.
-fn static_spec(world: &World, vmid: u32) -> (ContainerSpec, Ipv4Addr) {
+fn static_spec(world: &World, vmid: u32) -> (ContainerDraft, Ipv4Addr) {
     let cidr = static_cidr();
     let ip: Ipv4Addr = cidr.split('/').next().unwrap().parse().unwrap();
     let spec = bare_spec(

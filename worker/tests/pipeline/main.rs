@@ -9,7 +9,6 @@ mod failures;
 mod full;
 mod identity;
 mod impostor;
-mod metrics;
 mod notify;
 mod runner;
 mod sigterm;

@@ -9,7 +9,7 @@ use super::{LifecycleBadge, container_id_param};
 use crate::api::containers::{ContainerDetail, get_container};
 use domain::ContainerId;
 use domain::container::Lifecycle;
-use domain::spec::{ContainerSpec, Ipv4Setup};
+use domain::spec::{ContainerSpec, Ipv4Config};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -113,9 +113,9 @@ fn DetailBody(
 /// The wizard's choices as facts.
 fn spec_facts(spec: ContainerSpec) -> impl IntoView {
     let yes_no = |b: bool| if b { "yes" } else { "no" };
-    let network = match &spec.ipv4 {
-        Ipv4Setup::Dhcp => format!("{} · DHCP", spec.bridge),
-        Ipv4Setup::Static { cidr, gateway } => match gateway {
+    let network = match spec.ipv4 {
+        Ipv4Config::Dhcp => format!("{} · DHCP", spec.bridge),
+        Ipv4Config::Static { cidr, gateway } => match gateway {
             Some(gw) => format!("{} · {cidr} via {gw}", spec.bridge),
             None => format!("{} · {cidr}", spec.bridge),
         },
@@ -157,7 +157,7 @@ fn spec_facts(spec: ContainerSpec) -> impl IntoView {
         <dt>"Disk"</dt><dd>{format!("{} GiB on {}", spec.disk_gib, spec.storage)}</dd>
         <dt>"OS template"</dt><dd>{spec.os_template.clone()}</dd>
         <dt>"Network"</dt><dd>{network}</dd>
-        <dt>"DNS server"</dt><dd>{spec.nameserver.clone().unwrap_or_else(|| "the node's".into())}</dd>
+        <dt>"DNS server"</dt><dd>{spec.nameserver.map_or_else(|| "the node's".to_owned(), |n| n.to_string())}</dd>
         <dt>"SSH key"</dt><dd>{ssh_key}</dd>
         <dt>"Unprivileged"</dt><dd>{yes_no(spec.unprivileged)}</dd>
         <dt>"Features"</dt><dd>{format!("nesting {}, keyctl {}, fuse {}", yes_no(spec.nesting), yes_no(spec.keyctl), yes_no(spec.fuse))}</dd>

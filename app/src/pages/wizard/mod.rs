@@ -169,7 +169,7 @@ pub fn WizardPage() -> impl IntoView {
         }
         state.errors.set(FieldErrors::default());
         if step == Step::Configure {
-            let spec = state.spec();
+            let spec = state.draft();
             vmid_check.dispatch((spec.node_id, spec.vmid));
         } else {
             state.go(step.next());

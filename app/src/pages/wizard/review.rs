@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn ReviewStep(state: WizardState, nodes: Signal<Vec<NodeSummary>>) -> impl IntoView {
-    let spec = state.spec();
+    let spec = state.draft();
     let node_name = nodes
         .get_untracked()
         .into_iter()

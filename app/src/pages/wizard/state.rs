@@ -2,7 +2,7 @@
 //! becomes the [`CreateContainerForm`] the create call takes.
 
 use crate::pages::templates::fields::next_key;
-use domain::spec::{ContainerSpec, CreateContainerForm, Ipv4Setup};
+use domain::spec::{ContainerDraft, ContainerSpec, CreateContainerForm, Ipv4Config, Ipv4Setup};
 use domain::template::{Package, PackageManager, Script, Template, TemplateDetail, TemplateFile};
 use domain::{FieldErrors, NodeId, TemplateId};
 use leptos::prelude::*;
@@ -229,7 +229,7 @@ impl WizardState {
         }));
         self.template_name.set(spec.template_name.clone());
         self.node_id.set(spec.node_id.to_string());
-        self.hostname.set(next_hostname(&spec.hostname));
+        self.hostname.set(next_hostname(spec.hostname.as_str()));
         self.vmid.set(String::new());
         self.vmid_filled.set(None);
         self.cores.set(spec.cores.to_string());
@@ -240,16 +240,17 @@ impl WizardState {
         self.os_hint.set(String::new());
         self.os_template.set(spec.os_template.clone());
         self.bridge.set(spec.bridge.clone());
-        match &spec.ipv4 {
-            Ipv4Setup::Dhcp => self.ipv4_mode.set("dhcp".into()),
-            Ipv4Setup::Static { gateway, .. } => {
+        match spec.ipv4 {
+            Ipv4Config::Dhcp => self.ipv4_mode.set("dhcp".into()),
+            Ipv4Config::Static { gateway, .. } => {
                 self.ipv4_mode.set("static".into());
                 self.ipv4_cidr.set(String::new());
-                self.gateway.set(gateway.clone().unwrap_or_default());
+                self.gateway
+                    .set(gateway.map(|g| g.to_string()).unwrap_or_default());
             }
         }
         self.nameserver
-            .set(spec.nameserver.clone().unwrap_or_default());
+            .set(spec.nameserver.map(|n| n.to_string()).unwrap_or_default());
         self.ssh_public_key
             .set(spec.ssh_public_key.clone().unwrap_or_default());
         self.unprivileged.set(spec.unprivileged);
@@ -359,8 +360,30 @@ impl WizardState {
         })
     }
 
-    /// The configuration as entered (not yet validated).
-    pub fn spec(&self) -> ContainerSpec {
+    /// The number fields of the Configure step, by field name.
+    fn number_fields(&self) -> [(&'static str, RwSignal<String>); 5] {
+        [
+            ("vmid", self.vmid),
+            ("cores", self.cores),
+            ("memory_mib", self.memory_mib),
+            ("swap_mib", self.swap_mib),
+            ("disk_gib", self.disk_gib),
+        ]
+    }
+
+    /// "Enter a whole number." for each number field whose text is not one (recorded before
+    /// the range checks, which then see 0 for it).
+    fn check_numbers(&self, e: &mut FieldErrors) {
+        for (field, signal) in self.number_fields() {
+            if signal.get_untracked().trim().parse::<u32>().is_err() {
+                e.add(field, "Enter a whole number.");
+            }
+        }
+    }
+
+    /// The configuration as entered (not yet validated); a number field whose text is not a
+    /// whole number reads as 0 (see [`Self::check_numbers`]).
+    pub fn draft(&self) -> ContainerDraft {
         let number = |s: RwSignal<String>| s.get_untracked().trim().parse::<u32>().unwrap_or(0);
         let optional = |s: RwSignal<String>| {
             let v = s.get_untracked();
@@ -378,7 +401,7 @@ impl WizardState {
             Some(Origin::Template(id)) => Some(id),
             _ => None,
         };
-        ContainerSpec {
+        ContainerDraft {
             node_id: self
                 .node_id
                 .get_untracked()
@@ -428,7 +451,7 @@ impl WizardState {
     /// What Deploy sends.
     pub fn form(&self) -> CreateContainerForm {
         CreateContainerForm {
-            spec: self.spec(),
+            spec: self.draft(),
             root_password: self.root_password.get_untracked(),
             root_password_confirm: self.root_password_confirm.get_untracked(),
             request_key: self.request_key,
@@ -446,6 +469,7 @@ impl WizardState {
                 }
             }
             Step::Configure => {
+                self.check_numbers(&mut e);
                 form.spec.check_configure(&mut e);
                 form.check_password(&mut e);
             }
@@ -454,8 +478,11 @@ impl WizardState {
             }
             Step::Scripts => form.spec.check_scripts_and_files(&mut e),
             Step::Review => {
+                self.check_numbers(&mut e);
                 if let Err(all) = form.validated() {
-                    e = all;
+                    for (field, message) in all.0 {
+                        e.add(&field, message);
+                    }
                 }
             }
         }

@@ -1,57 +1,53 @@
-//! The operations endpoints: both `/metrics` after a creation, read as Prometheus text, and both
-//! `/ready` with PostgreSQL or Redis taken away (through a [`testkit::TcpGate`], so the shared
-//! servers keep running for the other tests).
+//! The operations endpoints of the server and the worker: both `/metrics` after a creation, read
+//! as Prometheus text, and both `/ready` with PostgreSQL or Redis taken away (through a
+//! [`testkit::TcpGate`], so the shared servers keep running for the other tests).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use app::ssr::ServerContext;
-use backend::db::DbPool;
+use backend::models::ContainerRow;
+use backend::models::event::EventRow;
 use backend::queue::QueueKeys;
-use backend::redis::RedisClient;
+use domain::ContainerId;
 use domain::container::Lifecycle;
-use domain::spec::Ipv4Setup;
+use e2e::in_process::RealWorker;
 use serde_json::json;
 use testkit::TcpGate;
+use testkit::server::TestApp;
 use tokio::net::TcpListener;
 use worker::metrics::Probe;
 
-use crate::common::*;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_endpoints_count_a_creation() {
-    let world = World::start(WorldOptions::default()).await;
+    let app = TestApp::start().await;
     let worker_url = spawn_worker_listener(Probe {
-        db: world.db.clone(),
-        redis: world.redis.clone(),
-        queue: world.queue.keys().clone(),
+        db: app.ctx.db.clone(),
+        redis: app.ctx.redis.clone(),
+        queue: app.ctx.queue.keys().clone(),
     })
     .await;
-    let server_url = spawn_server(world.db.clone(), world.redis.clone()).await;
+    let server_url = app.url.clone();
 
-    let running = world.default_runner().await;
-    let id = world
-        .create(&bare_spec(world.node_id, 130, Ipv4Setup::Dhcp))
+    let worker = RealWorker::start(&app).await;
+    let id = worker
+        .create(
+            &app,
+            &testkit::fixtures::draft(worker.node, 130, "metrics-1"),
+        )
         .await;
-    let row = world.wait_finished(id).await;
+    let lifecycle = finished(&app, id).await;
     assert_eq!(
-        row.lifecycle,
+        lifecycle,
         Lifecycle::Ready,
         "{}",
-        world.transcript(id).await
+        transcript(&app, id).await
     );
-    running.stop().await;
+    drop(worker);
 
     // Through the server: one failed login, one that works, the progress stream to its end.
-    let user = testkit::unique("user");
-    {
-        let mut conn = world.db.get().await.unwrap();
-        backend::accounts::create_user(&mut conn, &user, "correct horse battery")
-            .await
-            .unwrap();
-    }
-    let client = client_from(&testkit::unique_client_address());
+    let user = app.user("correct horse battery").await;
+    let client = app.client();
     let login = |password: &'static str| {
         client
             .post(format!("{server_url}/api/login"))
@@ -134,7 +130,14 @@ async fn ready_names_what_is_away() {
     let redis = backend::redis::connect(&through(&testkit::redis_url(), redis_gate.address()))
         .await
         .unwrap();
-    let server = spawn_server(db.clone(), redis.clone()).await;
+    let app = TestApp::start_with(
+        db.clone(),
+        redis.clone(),
+        database_url.clone(),
+        chrono::Duration::hours(1),
+    )
+    .await;
+    let server = app.url.clone();
     let worker = spawn_worker_listener(Probe {
         db,
         redis,
@@ -191,39 +194,31 @@ async fn spawn_worker_listener(probe: Probe) -> String {
     url
 }
 
-/// The real server's router on a free loopback port, on `db` and `redis`; its base URL.
-async fn spawn_server(db: DbPool, redis: RedisClient) -> String {
-    let ctx = ServerContext {
-        db,
-        queue: backend::queue::Queue::with_keys(
-            redis.clone(),
-            QueueKeys::namespaced(&testkit::unique("queue")),
-        ),
-        redis,
-        progress: backend::events::ProgressHub::connect(&testkit::redis_url())
-            .await
-            .unwrap(),
-        secrets: backend::crypto::SecretBox::from_key(&[7u8; 32]),
-        session_lifetime: chrono::Duration::hours(1),
-        secure_cookies: false,
-        templates_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../templates"),
-        trusted_proxies: std::sync::Arc::from([std::net::IpAddr::from([127, 0, 0, 1])]),
-    };
-    server::spawn_on_loopback(ctx, &testkit::site_root())
-        .await
-        .unwrap()
+/// Waits up to two minutes for the container to leave `creating`; its lifecycle then.
+async fn finished(app: &TestApp, id: ContainerId) -> Lifecycle {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut conn = app.ctx.db.get().await.unwrap();
+        let row = ContainerRow::find(&mut conn, id).await.unwrap();
+        if row.lifecycle != Lifecycle::Creating || tokio::time::Instant::now() > deadline {
+            return row.lifecycle;
+        }
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
-/// A cookie-keeping client the server sees at `address` (it trusts 127.0.0.1 as a proxy).
-fn client_from(address: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("x-forwarded-for", address.parse().unwrap());
-    pve_client::tls::install_default_provider();
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .cookie_store(true)
-        .build()
-        .unwrap()
+/// The container's progress events, one per line, for a failure message.
+async fn transcript(app: &TestApp, id: ContainerId) -> String {
+    let mut conn = app.ctx.db.get().await.unwrap();
+    let events = EventRow::list_after(&mut conn, id, 0, 10_000)
+        .await
+        .unwrap();
+    events
+        .iter()
+        .map(|e| format!("{:?} {}", e.kind, e.message))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `GET url`, from `forwarded_for` when given; status and body.

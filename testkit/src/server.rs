@@ -1,11 +1,13 @@
 //! A real server for tests: the app's router on 127.0.0.1:0 with a fresh database and the test
 //! Redis, and a cookie-keeping HTTP client to call it.
-#![allow(dead_code)]
 
+#[cfg(feature = "browser")]
 pub mod browser;
 
 use app::ssr::ServerContext;
 use backend::crypto::SecretBox;
+use backend::db::DbPool;
+use backend::redis::RedisClient;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -21,14 +23,14 @@ impl TestApp {
     }
 
     pub async fn start_with_session(session_lifetime: chrono::Duration) -> Self {
-        let database_url = testkit::migrated_database().await;
+        let database_url = crate::migrated_database().await;
         Self::start_on(database_url.clone(), database_url, session_lifetime).await
     }
 
-    /// A server whose database connections go through a [`testkit::TcpGate`], so the test can
+    /// A server whose database connections go through a [`crate::TcpGate`], so the test can
     /// take PostgreSQL away from this server alone and bring it back.
-    pub async fn start_behind_db_gate() -> (Self, testkit::TcpGate) {
-        let database_url = testkit::migrated_database().await;
+    pub async fn start_behind_db_gate() -> (Self, crate::TcpGate) {
+        let database_url = crate::migrated_database().await;
         let (prefix, rest) = database_url.rsplit_once('@').unwrap();
         let (authority, database) = rest.split_once('/').unwrap();
         let target = tokio::net::lookup_host(authority)
@@ -36,7 +38,7 @@ impl TestApp {
             .unwrap()
             .next()
             .unwrap();
-        let gate = testkit::TcpGate::start(target).await;
+        let gate = crate::TcpGate::start(target).await;
         let gated_url = format!("{prefix}@{}/{database}", gate.address());
         let app = Self::start_on(gated_url, database_url, chrono::Duration::hours(1)).await;
         (app, gate)
@@ -49,19 +51,29 @@ impl TestApp {
         database_url: String,
         session_lifetime: chrono::Duration,
     ) -> Self {
-        let redis = backend::redis::connect(&testkit::redis_url())
-            .await
-            .unwrap();
+        let redis = backend::redis::connect(&crate::redis_url()).await.unwrap();
+        let db = backend::db::pool(&pool_url, 8).unwrap();
+        Self::start_with(db, redis, database_url, session_lifetime).await
+    }
+
+    /// A server on the given pool and Redis client (which may go through gates of the
+    /// test's); `database_url` reaches the same database directly.
+    pub async fn start_with(
+        db: DbPool,
+        redis: RedisClient,
+        database_url: String,
+        session_lifetime: chrono::Duration,
+    ) -> Self {
         // Each test app has its own queue keys, so tests running side by side never share jobs.
         let queue = backend::queue::Queue::with_keys(
             redis.clone(),
-            backend::queue::QueueKeys::namespaced(&testkit::unique("queue")),
+            backend::queue::QueueKeys::namespaced(&crate::unique("queue")),
         );
         let ctx = ServerContext {
-            db: backend::db::pool(&pool_url, 8).unwrap(),
+            db,
             redis,
             queue,
-            progress: backend::events::ProgressHub::connect(&testkit::redis_url())
+            progress: backend::events::ProgressHub::connect(&crate::redis_url())
                 .await
                 .unwrap(),
             secrets: SecretBox::from_key(&[9u8; 32]),
@@ -70,7 +82,7 @@ impl TestApp {
             templates_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../templates"),
             trusted_proxies: std::sync::Arc::from([std::net::IpAddr::from([127, 0, 0, 1])]),
         };
-        let url = server::spawn_on_loopback(ctx.clone(), &testkit::site_root())
+        let url = server::spawn_on_loopback(ctx.clone(), &crate::site_root())
             .await
             .unwrap();
         Self {
@@ -82,7 +94,7 @@ impl TestApp {
 
     /// Creates a user with a unique name; returns the name.
     pub async fn user(&self, password: &str) -> String {
-        let name = testkit::unique("user");
+        let name = crate::unique("user");
         let mut conn = self.ctx.db.get().await.unwrap();
         backend::accounts::create_user(&mut conn, &name, password)
             .await
@@ -94,7 +106,7 @@ impl TestApp {
     /// its own (`X-Forwarded-For`, the test server trusts 127.0.0.1 as a proxy), so login
     /// throttling in one test never meets another test's attempts.
     pub fn client(&self) -> reqwest::Client {
-        self.client_from(&testkit::unique_client_address())
+        self.client_from(&crate::unique_client_address())
     }
 
     /// A client that the server sees at `address`.
@@ -147,39 +159,10 @@ impl TestApp {
 impl TestApp {
     /// A container row, on a node of its own, in `lifecycle`.
     pub async fn container(&self, lifecycle: domain::container::Lifecycle) -> domain::ContainerId {
-        use backend::models::{ContainerRow, NewContainer, NewNode, NodeRow};
+        use crate::fixtures;
         let mut conn = self.ctx.db.get().await.unwrap();
-        let node = NodeRow::insert(
-            &mut conn,
-            &NewNode {
-                name: testkit::unique("node"),
-                host: "192.0.2.10".into(),
-                port: 8006,
-                token_id: "root@pam!infrahaus".into(),
-                token_secret_enc: Some(vec![0; 16]),
-                tls_fingerprint: None,
-                ssh_port: 22,
-            },
-        )
-        .await
-        .unwrap();
-        ContainerRow::insert(
-            &mut conn,
-            &NewContainer {
-                id: domain::ContainerId::new_random(),
-                node_id: node.id,
-                template_id: None,
-                vmid: 100,
-                hostname: "ct".into(),
-                lifecycle,
-                config: serde_json::json!({}),
-                root_password_enc: None,
-                created_by: None,
-            },
-        )
-        .await
-        .unwrap()
-        .id
+        let node = fixtures::unreachable_node(&mut conn).await;
+        fixtures::container(&mut conn, &fixtures::spec(node.id, 100, "ct"), lifecycle).await
     }
 
     /// Subscribers of a container's progress channel (`PUBSUB NUMSUB`).
@@ -223,7 +206,7 @@ impl TestApp {
     /// The `CLIENT LIST` lines of this process's connections.
     async fn own_clients(&self) -> Vec<String> {
         let list: String = self.redis_command("CLIENT", vec!["LIST"]).await;
-        testkit::own_client_lines(&list)
+        crate::own_client_lines(&list)
             .into_iter()
             .map(str::to_owned)
             .collect()

@@ -1,9 +1,9 @@
-//! What the server's browser tests share on top of `testkit::browser`: logging in to a
+//! What browser tests of the server share on top of [`crate::browser`]: logging in to a
 //! [`TestApp`], and reading the page.
 
 use super::TestApp;
+use crate::browser::{click, wait_for, wait_for_path, wait_for_shown_text, wait_until};
 use fantoccini::{Client, Locator};
-use testkit::browser::{click, wait_for, wait_for_shown_text};
 
 /// Types `user` and `password` into the login form on the page and submits it.
 pub async fn submit_login(client: &Client, user: &str, password: &str) {
@@ -25,6 +25,26 @@ pub async fn log_in(client: &Client, app: &TestApp, user: &str, password: &str) 
     client.goto(&format!("{}/login", app.url)).await.unwrap();
     submit_login(client, user, password).await;
     wait_for_shown_text(client, "[data-testid=signed-in-user]", user).await;
+}
+
+/// Opens `path`, which sends the visitor to the login page, logs in, and waits for `path`.
+pub async fn log_in_to(client: &Client, app: &TestApp, user: &str, password: &str, path: &str) {
+    client.goto(&format!("{}{path}", app.url)).await.unwrap();
+    submit_login(client, user, password).await;
+    wait_for_path(client, path).await;
+}
+
+/// Waits until the progress page's log viewer holds `count` lines.
+pub async fn wait_for_lines(client: &Client, count: i64) {
+    wait_until(
+        client,
+        &format!("{count} log lines"),
+        &format!(
+            "const v = document.querySelector('[data-testid=log-viewport]'); \
+             return !!v && v.dataset.count === '{count}';"
+        ),
+    )
+    .await;
 }
 
 /// The text of the first element matching `css`, once it is there.

@@ -88,7 +88,7 @@ impl Stack {
             testkit::output_dir().join(format!("e2e-worker-{}.log", self.worker_starts)),
         )
         .unwrap();
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_worker"))
+        let child = tokio::process::Command::new(crate::worker_binary())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", &self.database_url)

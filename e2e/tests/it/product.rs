@@ -1,4 +1,4 @@
-//! The end-to-end suite: the whole product through its real UI in headless Chromium, against the
+//! The whole product through its real UI in headless Chromium, against the
 //! real server, the real worker binary, PostgreSQL, Redis and the Proxmox simulator.
 //!
 //! One scenario, in the order a new user meets the product: log in, add the node in Settings,
@@ -6,14 +6,12 @@
 //! script and retry and delete, reload mid-run, survive a killed worker, log out.
 //! Screenshots go to the test output folder (`test-output/e2e-*.png`).
 
-mod stack;
-
 use backend::models::ContainerRow;
 use backend::models::event::EventRow;
 use domain::ContainerId;
 use domain::container::Lifecycle;
+use e2e::stack::{PASSWORD, Stack, TOKEN_ID, TOKEN_SECRET};
 use fantoccini::Client;
-use stack::{PASSWORD, Stack, TOKEN_ID, TOKEN_SECRET};
 use testkit::browser::{
     click_button, fill, log_sequence_numbers, screenshot, select, wait_for, wait_for_path,
     wait_for_text, wait_until,

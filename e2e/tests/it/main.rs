@@ -1,0 +1,7 @@
+//! The end-to-end suite, in one binary: the whole product on loopback (server in-process, the
+//! worker binary or the worker in-process, the Proxmox simulator, PostgreSQL, Redis) driven
+//! through headless Chromium.
+
+mod metrics;
+mod product;
+mod worker_browser;

@@ -1,0 +1,87 @@
+//! Rows the suites start from, made the way the product makes them: a node registered at an
+//! address nothing answers on, a checked container spec, and a container row for it.
+
+use backend::models::{ContainerRow, NewContainer, NewNode, NodeRow};
+use diesel_async::AsyncPgConnection;
+use domain::container::Lifecycle;
+use domain::spec::{ContainerDraft, ContainerSpec, Ipv4Setup};
+use domain::{ContainerId, NodeId};
+
+/// The OS template the simulator offers and the specs here use.
+pub const DEBIAN: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
+
+/// A node at 192.0.2.10 (TEST-NET-1, never answers) with a dummy sealed secret.
+pub async fn unreachable_node(conn: &mut AsyncPgConnection) -> NodeRow {
+    NodeRow::insert(
+        conn,
+        &NewNode {
+            name: crate::unique("node"),
+            host: "192.0.2.10".into(),
+            port: 8006,
+            token_id: "root@pam!infrahaus".into(),
+            token_secret_enc: Some(vec![0; 16]),
+            tls_fingerprint: None,
+            ssh_port: 22,
+        },
+    )
+    .await
+    .expect("insert a node")
+}
+
+/// The smallest draft the create call accepts: DHCP on `vmbr0`, `local-lvm`, Debian 12.
+pub fn draft(node: NodeId, vmid: u32, hostname: &str) -> ContainerDraft {
+    ContainerDraft {
+        node_id: node,
+        hostname: hostname.into(),
+        vmid,
+        storage: "local-lvm".into(),
+        os_template: DEBIAN.into(),
+        bridge: "vmbr0".into(),
+        ipv4: Ipv4Setup::Dhcp,
+        ..ContainerDraft::default()
+    }
+}
+
+/// [`draft`], checked.
+pub fn spec(node: NodeId, vmid: u32, hostname: &str) -> ContainerSpec {
+    checked(&draft(node, vmid, hostname))
+}
+
+/// `draft` checked as the create call checks it; panics naming the fields when it fails.
+pub fn checked(draft: &ContainerDraft) -> ContainerSpec {
+    draft
+        .validated()
+        .unwrap_or_else(|e| panic!("the test's spec does not pass the checks: {e}"))
+}
+
+/// The row the create call would store for `spec` (lifecycle `creating`), with the sealed root
+/// password when one is given.
+pub fn new_container(spec: &ContainerSpec, root_password_enc: Option<Vec<u8>>) -> NewContainer {
+    NewContainer {
+        id: ContainerId::new_random(),
+        node_id: spec.node_id,
+        template_id: spec.template_id,
+        vmid: spec.vmid,
+        hostname: spec.hostname.clone(),
+        lifecycle: Lifecycle::Creating,
+        config: serde_json::to_value(spec).expect("a spec serialises"),
+        root_password_enc,
+        created_by: None,
+    }
+}
+
+/// Stores a container row for `spec` in `lifecycle`, without a root password.
+pub async fn container(
+    conn: &mut AsyncPgConnection,
+    spec: &ContainerSpec,
+    lifecycle: Lifecycle,
+) -> ContainerId {
+    let new = NewContainer {
+        lifecycle,
+        ..new_container(spec, None)
+    };
+    ContainerRow::insert(conn, &new)
+        .await
+        .expect("insert a container")
+        .id
+}
