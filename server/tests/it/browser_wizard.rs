@@ -130,7 +130,6 @@ async fn log_in(client: &Client, app: &TestApp, user: &str) {
     .await;
 }
 
-
 fn package(name: &str) -> Package {
     Package {
         name: name.into(),
