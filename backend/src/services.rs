@@ -8,10 +8,14 @@
 //!   they write.
 //! - [`templates`]: saving a template from the editor.
 //! - [`cancel`]: cancelling a creation, and whether a worker holds it.
+//! - [`status`]: live status and usage of containers, from pollers shared by every viewer.
+//! - [`node_tasks`]: a container's Proxmox tasks and their logs.
 
 pub mod cancel;
 pub mod containers;
+pub mod node_tasks;
 pub mod nodes;
+pub mod status;
 pub mod templates;
 
 /// Why a service call did not go through. The texts are written for the person using the app.

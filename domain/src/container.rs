@@ -149,6 +149,30 @@ mod tests {
     }
 
     #[test]
+    fn power_buttons_follow_the_state_and_interruptions_ask_first() {
+        let shown = |running: bool| -> Vec<&str> {
+            [
+                PowerAction::Start,
+                PowerAction::Shutdown,
+                PowerAction::Restart,
+                PowerAction::Stop,
+            ]
+            .into_iter()
+            .filter(|a| a.applies_when_running(running))
+            .map(PowerAction::label)
+            .collect()
+        };
+        assert_eq!(shown(true), ["Shut down", "Restart", "Stop"]);
+        assert_eq!(shown(false), ["Start"]);
+        assert!(!PowerAction::Start.needs_confirmation());
+        assert!(PowerAction::Restart.needs_confirmation());
+        assert_eq!(
+            serde_json::to_string(&PowerAction::Restart).unwrap(),
+            "\"restart\""
+        );
+    }
+
+    #[test]
     fn phase_ranges_are_contiguous() {
         let mut end = 0;
         for p in Phase::ALL {
@@ -193,10 +217,12 @@ pub struct ContainerDetail {
 #[serde(rename_all = "snake_case")]
 pub enum PowerAction {
     Start,
-    /// A clean shutdown from inside the container.
+    /// A clean shutdown from inside the container, given a time limit.
     Shutdown,
     /// An immediate stop.
     Stop,
+    /// A clean shutdown (stopped if it takes too long), then a start.
+    Restart,
 }
 
 impl PowerAction {
@@ -206,6 +232,20 @@ impl PowerAction {
             PowerAction::Start => "Start",
             PowerAction::Shutdown => "Shut down",
             PowerAction::Stop => "Stop",
+            PowerAction::Restart => "Restart",
+        }
+    }
+
+    /// Whether the button asks for a confirmation first (it interrupts what runs inside).
+    pub fn needs_confirmation(self) -> bool {
+        !matches!(self, PowerAction::Start)
+    }
+
+    /// Whether the action makes sense for a container that runs (`true`) or is stopped.
+    pub fn applies_when_running(self, running: bool) -> bool {
+        match self {
+            PowerAction::Start => !running,
+            PowerAction::Shutdown | PowerAction::Stop | PowerAction::Restart => running,
         }
     }
 }

@@ -10,8 +10,10 @@ pub mod event;
 pub mod ids;
 pub mod node;
 pub mod spec;
+pub mod task;
 pub mod template;
 pub mod text_enum;
+pub mod usage;
 pub mod validation;
 pub mod values;
 

@@ -57,6 +57,7 @@ impl Stack {
             progress: backend::events::ProgressHub::connect(&testkit::redis_url())
                 .await
                 .unwrap(),
+            live: Default::default(),
             secrets: SecretBox::load_or_create(&dir.path().join("secret.key")).unwrap(),
             session_lifetime: chrono::Duration::hours(1),
             secure_cookies: false,

@@ -3,6 +3,8 @@
 //! - `GET /_sim/faults` → the current [`Faults`] as JSON.
 //! - `POST /_sim/faults` with a [`FaultsPatch`] JSON body → merges it, returns the result.
 //! - `DELETE /_sim/faults` → back to the simulator's start settings.
+//! - `GET /_sim/requests` → how many API requests came for each `METHOD /path`, e.g.
+//!   `{"GET /nodes/pve/lxc": 3}` (the path after `/api2/json`).
 
 use std::sync::Arc;
 
@@ -23,7 +25,12 @@ pub fn router(sim: Arc<Sim>, initial: Faults) -> Router {
                 .post(update)
                 .delete(move |state: State<Arc<Sim>>| reset(state, initial.clone())),
         )
+        .route("/_sim/requests", get(requests))
         .with_state(sim)
+}
+
+async fn requests(State(sim): State<Arc<Sim>>) -> Json<std::collections::BTreeMap<String, u64>> {
+    Json(sim.request_counts())
 }
 
 async fn current(State(sim): State<Arc<Sim>>) -> Json<Faults> {

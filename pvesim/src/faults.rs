@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// Delays and one-shot failures. Task types are PVE's: `vzcreate`, `vzstart`, `vzstop`,
-/// `vzshutdown`, `vzdestroy`.
+/// `vzshutdown`, `vzreboot`, `vzdestroy`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Faults {
@@ -30,6 +30,7 @@ impl Faults {
                 ("vzstart", 100),
                 ("vzstop", 50),
                 ("vzshutdown", 100),
+                ("vzreboot", 150),
                 ("vzdestroy", 50),
             ]
             .into_iter()
@@ -48,6 +49,7 @@ impl Faults {
                 ("vzstart", 1500),
                 ("vzstop", 500),
                 ("vzshutdown", 2000),
+                ("vzreboot", 3500),
                 ("vzdestroy", 800),
             ]
             .into_iter()

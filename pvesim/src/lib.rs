@@ -11,11 +11,12 @@
 //! - [`config`]: [`SimConfig`] and its builder, credential specs.
 //! - [`simulator`]: start/stop, the [`SimHandle`] tests hold.
 //! - `api`: the `/api2/json` dispatcher, envelopes, one module per endpoint family.
-//! - `admin`: the `/_sim/faults` endpoint for runtime fault injection ([`Faults`]).
+//! - `admin`: the `/_sim/faults` endpoint for runtime fault injection ([`Faults`]) and
+//!   `/_sim/requests`, the count of API requests by method and path.
 //! - `auth`: users, tokens, privileges, tickets and CSRF tokens.
 //! - `schema`: the embedded official schema and PVE-style parameter validation.
 //! - `state`: the persisted model (containers, tasks) and UPIDs.
-//! - `lifecycle`: the task workers (create, start, stop, shutdown, destroy).
+//! - `lifecycle`: the task workers (create, start, stop, shutdown, reboot, destroy).
 //! - `sandbox`: container root directories, bubblewrap commands, stand-in tools.
 //! - `ssh`: the SSH servers of containers and of the node (exec, SFTP, `pct`).
 //! - `tls`: the persistent self-signed certificate and the TLS listener.

@@ -1,6 +1,6 @@
 //! The shared simulator context every request handler, task and SSH session uses.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -32,6 +32,8 @@ pub struct Sim {
     pub tracker: TaskTracker,
     /// Unix time the simulator "booted" (for uptimes and UPID pstart).
     pub boot_time: i64,
+    /// How many API requests came for each `METHOD /path` (path after `/api2/json`).
+    pub requests: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Sim {
@@ -49,6 +51,20 @@ impl Sim {
 
     pub fn endpoints(&self) -> MutexGuard<'_, HashMap<u32, CancellationToken>> {
         self.endpoints.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts one API request.
+    pub fn count_request(&self, method: &str, path: &str) {
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        *requests.entry(format!("{method} {path}")).or_default() += 1;
+    }
+
+    /// The request counts so far.
+    pub fn request_counts(&self) -> BTreeMap<String, u64> {
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn is_node(&self, name: &str) -> bool {

@@ -60,6 +60,7 @@ impl Simulator {
             cancel: cancel.clone(),
             tracker: TaskTracker::new(),
             boot_time: Sim::now(),
+            requests: Mutex::new(Default::default()),
         });
         for node in &config.nodes {
             sandbox::create_node_root(&sim.node_root(node), node)?;
@@ -214,6 +215,16 @@ impl SimHandle {
         crate::ssh::container::host_key(&self.sim, vmid)
             .ok()
             .map(|k| k.public_openssh())
+    }
+
+    /// How many API requests the simulator answered for `method` and `path` (the part after
+    /// `/api2/json`, e.g. `GET /nodes/pve/lxc`), whatever their outcome.
+    pub fn request_count(&self, method: &str, path: &str) -> u64 {
+        self.sim
+            .request_counts()
+            .get(&format!("{method} {path}"))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The container's root directory on the host.

@@ -76,6 +76,7 @@ impl TestApp {
             progress: backend::events::ProgressHub::connect(&crate::redis_url())
                 .await
                 .unwrap(),
+            live: Default::default(),
             secrets: SecretBox::from_key(&[9u8; 32]),
             session_lifetime,
             secure_cookies: false,
@@ -89,6 +90,19 @@ impl TestApp {
             url,
             ctx,
             database_url,
+        }
+    }
+
+    /// A second server on this one's database with the context `ctx` (this one's with some
+    /// parts replaced, e.g. `live` pollers with other settings).
+    pub async fn sibling(&self, ctx: ServerContext) -> Self {
+        let url = server::spawn_on_loopback(ctx.clone(), &crate::site_root())
+            .await
+            .unwrap();
+        Self {
+            url,
+            ctx,
+            database_url: self.database_url.clone(),
         }
     }
 

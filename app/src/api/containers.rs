@@ -46,13 +46,15 @@ pub async fn reveal_credential(id: ContainerId, name: String) -> Result<Credenti
     }
 }
 
-/// Starts, shuts down or stops the container on its node and waits for Proxmox to finish.
+/// Starts, shuts down, stops or restarts the container on its node and waits for Proxmox to
+/// finish; the pages' live status asks the node again at once.
 #[server(endpoint = "containers/power", input = server_fn::codec::Json)]
 pub async fn power_container(id: ContainerId, action: PowerAction) -> Result<(), AppError> {
     use crate::ssr::{ServerContext, current_user};
     let user = current_user().await?;
     let ctx = ServerContext::get()?;
     backend::services::containers::power(&ctx.db, &ctx.secrets, id, action).await?;
+    ctx.live.refresh_all();
     tracing::info!(user = %user.username, container.id = %id, ?action, "power action done");
     Ok(())
 }

@@ -8,4 +8,5 @@ pub mod create;
 pub mod nodes;
 pub mod resources;
 pub mod session;
+pub mod status;
 pub mod templates;

@@ -15,6 +15,8 @@ pub struct ServerContext {
     pub redis: RedisClient,
     /// The process's one Redis subscriber, shared by every open progress stream.
     pub progress: ProgressHub,
+    /// The live status pollers, shared by every viewer of the container pages.
+    pub live: backend::services::status::LiveStatusHub,
     pub secrets: SecretBox,
     /// The creation job queue the workers read.
     pub queue: Queue,

@@ -19,6 +19,9 @@ use std::time::Duration;
 const TASK_POLL: Duration = Duration::from_millis(500);
 /// Longest wait for a start, stop or destroy task.
 const TASK_TIMEOUT: Duration = Duration::from_secs(180);
+/// How long a clean shutdown (alone or in a restart) may take before Proxmox gives up on it
+/// (Proxmox's own default).
+pub const SHUTDOWN_TIMEOUT_SECS: u32 = 60;
 
 /// Every container, newest first.
 pub async fn list(db: &DbPool) -> Result<Vec<ContainerSummary>, ServiceError> {
@@ -220,8 +223,17 @@ impl Target {
         let vmid = self.row.vmid.get();
         let upid = match action {
             PowerAction::Start => self.client.lxc_start(node, vmid).await,
-            PowerAction::Shutdown => self.client.lxc_shutdown(node, vmid).await,
+            PowerAction::Shutdown => {
+                self.client
+                    .lxc_shutdown_within(node, vmid, SHUTDOWN_TIMEOUT_SECS, false)
+                    .await
+            }
             PowerAction::Stop => self.client.lxc_stop(node, vmid).await,
+            PowerAction::Restart => {
+                self.client
+                    .lxc_reboot(node, vmid, Some(SHUTDOWN_TIMEOUT_SECS))
+                    .await
+            }
         }
         .map_err(|e| self.unreachable(e))?;
         self.wait(&upid).await
@@ -246,11 +258,32 @@ impl Target {
         }
     }
 
+    /// Waits for the task; a task Proxmox ran and failed is a conflict that says why.
     async fn wait(&self, upid: &Upid) -> Result<(), ServiceError> {
-        self.client
+        match self
+            .client
             .wait_for_task(upid, TASK_POLL, TASK_TIMEOUT, |_| {})
             .await
-            .map(drop)
-            .map_err(|e| self.unreachable(e))
+        {
+            Ok(_) => Ok(()),
+            Err(PveError::TaskFailed { exit_status, .. }) => Err(task_failed(upid, &exit_status)),
+            Err(e) => Err(self.unreachable(e)),
+        }
     }
+}
+
+/// A failed Proxmox task in words; a shutdown that ran out of time says what to do next.
+fn task_failed(upid: &Upid, exit_status: &str) -> ServiceError {
+    let text = if upid.task_type == "vzshutdown" && exit_status.contains("did not stop") {
+        format!(
+            "The container did not shut down within {SHUTDOWN_TIMEOUT_SECS} s and is still \
+             running. Stop it to turn it off at once."
+        )
+    } else {
+        format!(
+            "Proxmox could not {}: {exit_status}",
+            domain::task::task_label(&upid.task_type).to_lowercase()
+        )
+    };
+    ServiceError::Conflict(text)
 }

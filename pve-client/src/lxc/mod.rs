@@ -1,4 +1,5 @@
-//! LXC containers: list, status, config, power actions, delete, create, interfaces.
+//! LXC containers: list, status and usage, config, power actions (start, shutdown, stop,
+//! reboot), delete, create, interfaces.
 
 mod create;
 mod interfaces;
@@ -45,20 +46,35 @@ pub struct CtSummary {
     /// Set while locked (`create`, `backup`, ...).
     #[serde(default)]
     pub lock: Option<String>,
+    #[serde(flatten)]
+    pub usage: CtUsage,
+    #[serde(default, deserialize_with = "opt_number_or_string")]
+    pub pid: Option<u32>,
+}
+
+/// What a container uses, as `GET /nodes/{node}/lxc` and `status/current` report it (zeros
+/// while it is stopped, but for the limits).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CtUsage {
+    /// CPU cores it may use.
     #[serde(default, deserialize_with = "opt_number_or_string")]
     pub cpus: Option<f64>,
+    /// Share of `cpus` in use (0.0 to 1.0).
+    #[serde(default, deserialize_with = "opt_number_or_string")]
+    pub cpu: Option<f64>,
+    /// Bytes of memory in use, and the limit.
     #[serde(default, deserialize_with = "opt_number_or_string")]
     pub mem: Option<u64>,
     #[serde(default, deserialize_with = "opt_number_or_string")]
     pub maxmem: Option<u64>,
+    /// Bytes used on the root disk, and its size.
     #[serde(default, deserialize_with = "opt_number_or_string")]
     pub disk: Option<u64>,
     #[serde(default, deserialize_with = "opt_number_or_string")]
     pub maxdisk: Option<u64>,
+    /// Seconds since the container started.
     #[serde(default, deserialize_with = "opt_number_or_string")]
     pub uptime: Option<u64>,
-    #[serde(default, deserialize_with = "opt_number_or_string")]
-    pub pid: Option<u32>,
 }
 
 /// HA state in `status/current`.
@@ -86,20 +102,8 @@ pub struct CtStatus {
     pub lock: Option<String>,
     #[serde(default)]
     pub tags: Option<String>,
-    #[serde(default, deserialize_with = "opt_number_or_string")]
-    pub cpus: Option<f64>,
-    #[serde(default, deserialize_with = "opt_number_or_string")]
-    pub cpu: Option<f64>,
-    #[serde(default, deserialize_with = "opt_number_or_string")]
-    pub mem: Option<u64>,
-    #[serde(default, deserialize_with = "opt_number_or_string")]
-    pub maxmem: Option<u64>,
-    #[serde(default, deserialize_with = "opt_number_or_string")]
-    pub disk: Option<u64>,
-    #[serde(default, deserialize_with = "opt_number_or_string")]
-    pub maxdisk: Option<u64>,
-    #[serde(default, deserialize_with = "opt_number_or_string")]
-    pub uptime: Option<u64>,
+    #[serde(flatten)]
+    pub usage: CtUsage,
     #[serde(default, deserialize_with = "opt_number_or_string")]
     pub pid: Option<u32>,
     #[serde(default)]
@@ -198,18 +202,53 @@ impl PveClient {
         self.power(node, vmid, "shutdown").await
     }
 
+    /// `POST .../status/shutdown` with `timeout`: PVE waits up to `timeout_secs` for the
+    /// container to stop, then the task fails with `container did not stop`, or, with
+    /// `force_stop`, stops it.
+    pub async fn lxc_shutdown_within(
+        &self,
+        node: &str,
+        vmid: u32,
+        timeout_secs: u32,
+        force_stop: bool,
+    ) -> Result<Upid, PveError> {
+        let form = FormBody::new()
+            .text("timeout", timeout_secs.to_string())
+            .flag("forceStop", force_stop);
+        self.power_with(node, vmid, "shutdown", &form).await
+    }
+
     /// `POST .../status/stop`: immediate stop.
     pub async fn lxc_stop(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
         self.power(node, vmid, "stop").await
     }
 
+    /// `POST .../status/reboot`: a `vzreboot` task that shuts the container down (killing it
+    /// after `timeout_secs`, PVE's default when `None`) and starts it again.
+    pub async fn lxc_reboot(
+        &self,
+        node: &str,
+        vmid: u32,
+        timeout_secs: Option<u32>,
+    ) -> Result<Upid, PveError> {
+        let form = FormBody::new().opt_text("timeout", timeout_secs.map(|t| t.to_string()));
+        self.power_with(node, vmid, "reboot", &form).await
+    }
+
     async fn power(&self, node: &str, vmid: u32, action: &str) -> Result<Upid, PveError> {
+        self.power_with(node, vmid, action, &FormBody::new()).await
+    }
+
+    async fn power_with(
+        &self,
+        node: &str,
+        vmid: u32,
+        action: &str,
+        form: &FormBody,
+    ) -> Result<Upid, PveError> {
         let id = vmid.to_string();
-        self.post(
-            &["nodes", node, "lxc", &id, "status", action],
-            &FormBody::new(),
-        )
-        .await
+        self.post(&["nodes", node, "lxc", &id, "status", action], form)
+            .await
     }
 
     /// `DELETE /nodes/{node}/lxc/{vmid}`; `purge` also removes it from backup and replication

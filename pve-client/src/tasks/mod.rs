@@ -129,6 +129,38 @@ pub struct TaskListEntry {
     pub endtime: Option<i64>,
 }
 
+/// Which tasks `GET /nodes/{node}/tasks` lists (PVE's own filters; `None` leaves one out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    /// Only the tasks of this guest.
+    pub vmid: Option<u32>,
+    /// Only tasks started at or after this Unix time.
+    pub since: Option<i64>,
+    /// At most this many (PVE's default is 50).
+    pub limit: Option<u32>,
+    /// Running tasks too (PVE lists only finished ones by default).
+    pub include_running: bool,
+}
+
+impl TaskFilter {
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let mut query = Vec::new();
+        if let Some(vmid) = self.vmid {
+            query.push(("vmid", vmid.to_string()));
+        }
+        if let Some(since) = self.since {
+            query.push(("since", since.to_string()));
+        }
+        if let Some(limit) = self.limit {
+            query.push(("limit", limit.to_string()));
+        }
+        if self.include_running {
+            query.push(("source", "all".to_owned()));
+        }
+        query
+    }
+}
+
 impl PveClient {
     /// `GET /nodes/{upid.node}/tasks/{upid}/status`.
     pub async fn task_status(&self, upid: &Upid) -> Result<TaskStatus, PveError> {
@@ -163,6 +195,15 @@ impl PveClient {
     /// `GET /nodes/{node}/tasks`: recent tasks on a node.
     pub async fn node_tasks(&self, node: &str) -> Result<Vec<TaskListEntry>, PveError> {
         self.get(&["nodes", node, "tasks"], &[]).await
+    }
+
+    /// `GET /nodes/{node}/tasks` with filters, newest first.
+    pub async fn node_tasks_where(
+        &self,
+        node: &str,
+        filter: &TaskFilter,
+    ) -> Result<Vec<TaskListEntry>, PveError> {
+        self.get(&["nodes", node, "tasks"], &filter.query()).await
     }
 }
 

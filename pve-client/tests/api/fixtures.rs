@@ -189,7 +189,7 @@ async fn check(c: &PveClient, server: &MockPve, name: &str) -> Option<(&'static 
         "GET_nodes_node_lxc.pve6.2" => {
             let l = c.lxc_list("pve").await.unwrap();
             assert_eq!(
-                (l[0].vmid, l[0].pid, l[0].maxdisk),
+                (l[0].vmid, l[0].pid, l[0].usage.maxdisk),
                 (100, Some(1000), Some(1000))
             );
             assert!(!l[0].template);
@@ -198,17 +198,46 @@ async fn check(c: &PveClient, server: &MockPve, name: &str) -> Option<(&'static 
         "GET_nodes_node_lxc.pve9-source-derived" => {
             let l = c.lxc_list("pve").await.unwrap();
             assert_eq!(l[0].tags.as_deref(), Some("prod;web"));
+            assert_eq!(
+                (
+                    l[0].usage.cpu,
+                    l[0].usage.mem,
+                    l[0].usage.maxmem,
+                    l[0].usage.uptime
+                ),
+                (
+                    Some(0.0123),
+                    Some(52_428_800),
+                    Some(536_870_912),
+                    Some(3600)
+                )
+            );
+            assert_eq!(
+                (l[0].usage.disk, l[0].usage.maxdisk),
+                (Some(1_010_237_440), Some(8_350_298_112))
+            );
             assert_eq!((l[1].vmid, l[1].status), (101, GuestState::Stopped));
+            assert_eq!((l[1].usage.cpu, l[1].usage.uptime), (Some(0.0), Some(0)));
             get("/nodes/pve/lxc")
         }
         "GET_nodes_node_lxc_vmid_status_current.pve6.2" => {
             let s = c.lxc_status("pve", 100).await.unwrap();
             assert_eq!(
-                (s.vmid, s.status, s.cpus),
+                (s.vmid, s.status, s.usage.cpus),
                 (100, GuestState::Running, Some(1.0))
             );
             assert!(s.ha.managed);
             assert_eq!(s.ha.state.as_deref(), Some("started"));
+            assert_eq!(
+                (s.usage.mem, s.usage.maxmem, s.usage.disk, s.usage.uptime),
+                (
+                    Some(89_980_928),
+                    Some(1_073_741_824),
+                    Some(4_998_168_576),
+                    Some(6_793_736)
+                )
+            );
+            assert!(s.usage.cpu.is_some_and(|cpu| cpu > 0.0 && cpu < 0.01));
             get("/nodes/pve/lxc/100/status/current")
         }
         "GET_nodes_node_lxc_vmid_status_current.stopped-template-pve7" => {

@@ -2,7 +2,15 @@
 
 use pve_client::lxc::{CreateCt, CtFeatures, NetConfig, RootFs};
 
-use crate::common::{MockPve, Reply, token};
+use crate::common::{MockPve, Recorded, Reply, token};
+
+/// Each request as `METHOD /path`.
+fn calls(requests: &[Recorded]) -> Vec<String> {
+    requests
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
 
 #[tokio::test]
 async fn create_sends_every_wizard_parameter_form_encoded() {
@@ -98,12 +106,8 @@ async fn power_actions_and_delete_hit_the_right_paths() {
     c.lxc_delete("pve", 100, false).await.unwrap();
     c.lxc_delete("pve", 100, true).await.unwrap();
     let reqs = server.requests();
-    let calls: Vec<_> = reqs
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
     assert_eq!(
-        calls,
+        calls(&reqs),
         [
             "POST /nodes/pve/lxc/100/status/start",
             "POST /nodes/pve/lxc/100/status/shutdown",
@@ -114,4 +118,59 @@ async fn power_actions_and_delete_hit_the_right_paths() {
     );
     assert!(reqs[3].query.is_empty());
     assert_eq!(reqs[4].query["purge"], "1");
+}
+
+#[tokio::test]
+async fn reboot_and_a_timed_shutdown_send_their_parameters() {
+    let server = MockPve::start(|r| match r.path.rsplit('/').next().unwrap() {
+        "shutdown" => Reply::fixture("POST_nodes_node_lxc_vmid_status_shutdown"),
+        _ => Reply::fixture("POST_nodes_node_lxc_vmid_status_start"),
+    })
+    .await;
+    let c = server.client(token());
+    c.lxc_shutdown_within("pve", 100, 30, false).await.unwrap();
+    c.lxc_reboot("pve", 100, Some(20)).await.unwrap();
+    c.lxc_reboot("pve", 100, None).await.unwrap();
+    let reqs = server.requests();
+    assert_eq!(
+        calls(&reqs),
+        [
+            "POST /nodes/pve/lxc/100/status/shutdown",
+            "POST /nodes/pve/lxc/100/status/reboot",
+            "POST /nodes/pve/lxc/100/status/reboot",
+        ]
+    );
+    assert_eq!(reqs[0].form["timeout"], "30");
+    assert_eq!(reqs[0].form["forceStop"], "0");
+    assert_eq!(reqs[1].form["timeout"], "20");
+    assert!(reqs[2].form.is_empty(), "{:?}", reqs[2].form);
+}
+
+#[tokio::test]
+async fn a_guests_tasks_are_asked_for_with_pves_filters() {
+    let server = MockPve::start(|_| Reply::fixture("GET_nodes_node_tasks.pve6.4-8")).await;
+    let c = server.client(token());
+    let filter = pve_client::tasks::TaskFilter {
+        vmid: Some(130),
+        since: Some(1_700_000_000),
+        limit: Some(20),
+        include_running: true,
+    };
+    let tasks = c.node_tasks_where("pve", &filter).await.unwrap();
+    assert_eq!(tasks.len(), 3);
+    c.node_tasks_where("pve", &pve_client::tasks::TaskFilter::default())
+        .await
+        .unwrap();
+    let reqs = server.requests();
+    assert_eq!(reqs[0].path, "/nodes/pve/tasks");
+    let query: Vec<_> = reqs[0]
+        .query
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    assert_eq!(
+        query,
+        ["limit=20", "since=1700000000", "source=all", "vmid=130"]
+    );
+    assert!(reqs[1].query.is_empty());
 }

@@ -21,6 +21,31 @@ fn config_num(ct: &Container, key: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// What a running container uses at a moment: figures that move with time and uptime the way a
+/// lightly loaded container's do, the same for the same VMID, time and uptime (so tests can
+/// reason about them). The caller caps them at the container's limits.
+struct Usage {
+    /// Share of the container's CPUs in use, 0.5 % to 4.5 %.
+    cpu: f64,
+    /// Bytes of memory in use: a base, plus caches that grow for two minutes, then drop.
+    mem: u64,
+    /// Bytes used on the root disk: the installed system, plus logs that grow with uptime.
+    disk: u64,
+}
+
+impl Usage {
+    fn at(vmid: u32, now: i64, uptime: u64) -> Self {
+        let base = u64::from(vmid % 97);
+        let phase = (now as f64) / 7.0 + f64::from(vmid);
+        let cpu = 0.005 + 0.02 * (phase.sin() + 1.0);
+        Usage {
+            cpu: (cpu * 10_000.0).round() / 10_000.0,
+            mem: (40 + base) * MIB + (uptime % 120) * 256 * 1024,
+            disk: (600 + base) * MIB + uptime.min(86_400) * 4096,
+        }
+    }
+}
+
 /// The status fields PVE 9 reports for a container in lists and `status/current`.
 pub fn status_fields(ct: &Container) -> Value {
     let maxdisk = ct
@@ -41,10 +66,11 @@ pub fn status_fields(ct: &Container) -> Value {
     });
     if ct.is_running() {
         let uptime = ct.started_at.map_or(0, |t| (Sim::now() - t).max(0));
+        let usage = Usage::at(ct.vmid, Sim::now(), uptime.unsigned_abs());
         let base = u64::from(ct.vmid % 97);
-        row["cpu"] = json!(0.0123);
-        row["mem"] = json!((40 + base) * MIB);
-        row["disk"] = json!((600 + base) * MIB);
+        row["cpu"] = json!(usage.cpu);
+        row["mem"] = json!(usage.mem.min(config_num(ct, "memory", 512) * MIB));
+        row["disk"] = json!(usage.disk.min(maxdisk));
         row["uptime"] = json!(uptime);
         row["pid"] = json!(ct.pid.unwrap_or(1));
         row["diskread"] = json!(120_000_000 + base * 1000);
@@ -184,14 +210,28 @@ pub fn stop(ctx: &Ctx<'_>) -> ApiResult {
 }
 
 pub fn shutdown(ctx: &Ctx<'_>) -> ApiResult {
-    power::stop(
+    let kind = StopKind::Shutdown {
+        timeout_secs: timeout_param(ctx).unwrap_or(power::SHUTDOWN_TIMEOUT_SECS),
+        force: ctx.flag("forceStop"),
+    };
+    power::stop(ctx.sim, &ctx.node(), ctx.vmid(), &ctx.authid(), kind)
+        .map(|upid| ApiData::new(json!(upid)))
+}
+
+pub fn reboot(ctx: &Ctx<'_>) -> ApiResult {
+    power::reboot(
         ctx.sim,
         &ctx.node(),
         ctx.vmid(),
         &ctx.authid(),
-        StopKind::Shutdown,
+        timeout_param(ctx),
     )
     .map(|upid| ApiData::new(json!(upid)))
+}
+
+/// The validated `timeout` parameter (seconds, at least 0).
+fn timeout_param(ctx: &Ctx<'_>) -> Option<u64> {
+    ctx.int("timeout").map(|t| u64::try_from(t).unwrap_or(0))
 }
 
 pub fn destroy(ctx: &Ctx<'_>) -> ApiResult {

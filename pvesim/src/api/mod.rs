@@ -102,6 +102,7 @@ async fn dispatch(
 ) -> Response {
     let path = uri.path().strip_prefix("/api2/json").unwrap_or_default();
     let path = if path.is_empty() { "/" } else { path };
+    sim.count_request(method.as_str(), path);
     let result = handle(&sim, &method, path, uri.query(), &headers, &body).await;
     tracing::debug!(%method, %path, ok = result.is_ok(), "api call");
     match result {
@@ -206,6 +207,7 @@ async fn route(ctx: &Ctx<'_>, method: &Method, template: &str) -> Option<ApiResu
         ("POST", "/nodes/{node}/lxc/{vmid}/status/start") => lxc::start(ctx),
         ("POST", "/nodes/{node}/lxc/{vmid}/status/stop") => lxc::stop(ctx),
         ("POST", "/nodes/{node}/lxc/{vmid}/status/shutdown") => lxc::shutdown(ctx),
+        ("POST", "/nodes/{node}/lxc/{vmid}/status/reboot") => lxc::reboot(ctx),
         ("DELETE", "/nodes/{node}/lxc/{vmid}") => lxc::destroy(ctx),
         _ => return None,
     })

@@ -1,5 +1,5 @@
 //! Container lifecycle: the synchronous checks PVE does before forking a worker, and the task
-//! workers themselves (create, start, stop, shutdown, destroy).
+//! workers themselves (create, start, stop, shutdown, reboot, destroy).
 
 pub mod addresses;
 pub mod create;

@@ -1,5 +1,11 @@
-//! Start, stop and shutdown: PVE's synchronous checks and the `vzstart`/`vzstop`/`vzshutdown`
-//! workers. A started container's SSH server comes up; stopping it drops every session.
+//! Start, stop, shutdown and reboot: PVE's synchronous checks and the `vzstart`/`vzstop`/
+//! `vzshutdown`/`vzreboot` workers. A started container's SSH server comes up; stopping it drops
+//! every session.
+//!
+//! A container whose root holds `/etc/pvesim/ignore-shutdown` ignores a clean shutdown, as a
+//! container whose init hangs does: `shutdown` waits its `timeout` and fails with PVE's
+//! `container did not stop` (or stops it with `forceStop=1`), and `reboot` kills it after the
+//! timeout, as `lxc-stop` does for PVE's `vm_reboot`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,41 +27,76 @@ pub fn start(sim: &Arc<Sim>, node: &str, vmid: u32, authid: &str) -> Result<Stri
         return Err(ApiError::internal(format!("CT {vmid} already running")));
     }
     let upid = tasks::begin(sim, node, "vzstart", &vmid.to_string(), authid);
-    let (sim, worker_upid) = (sim.clone(), upid.clone());
-    sim.clone().tracker.spawn(async move {
-        super::task_delay(&sim, "vzstart").await;
-        let failure = sim.faults().take_failure("vzstart");
-        let outcome = match failure {
-            Some(msg) if msg.is_empty() => {
-                Outcome::Err(format!("startup for container '{vmid}' failed"))
-            }
-            Some(msg) => Outcome::Err(msg),
-            None => match boot(&sim, vmid).await {
-                Ok(()) => Outcome::Ok(tasks::injected_warnings(&sim, &worker_upid, "vzstart")),
-                Err(e) => Outcome::Err(e),
-            },
-        };
-        tasks::finish(&sim, &worker_upid, outcome);
+    let failed = format!("startup for container '{vmid}' failed");
+    spawn_worker(sim, &upid, "vzstart", failed, move |sim, upid| async move {
+        match boot(&sim, vmid).await {
+            Ok(()) => Outcome::Ok(tasks::injected_warnings(&sim, &upid, "vzstart")),
+            Err(e) => Outcome::Err(e),
+        }
     });
     Ok(upid)
 }
+
+/// PVE's default for how long a clean shutdown may take (`timeout` of `status/shutdown`).
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 60;
 
 /// Which of the two ways to stop.
 #[derive(Clone, Copy)]
 pub enum StopKind {
     /// `status/stop`: immediate.
     Stop,
-    /// `status/shutdown`: clean shutdown.
-    Shutdown,
+    /// `status/shutdown`: clean shutdown, waiting at most `timeout_secs`; `force` stops the
+    /// container when that passes (`forceStop=1`).
+    Shutdown { timeout_secs: u64, force: bool },
 }
 
 impl StopKind {
     fn task_type(self) -> &'static str {
         match self {
             StopKind::Stop => "vzstop",
-            StopKind::Shutdown => "vzshutdown",
+            StopKind::Shutdown { .. } => "vzshutdown",
         }
     }
+}
+
+/// Runs a task's worker in the background: the task type's delay, then an injected failure
+/// (`failed` words an empty one) or else `work`, then the task's last log line.
+fn spawn_worker<W, F>(sim: &Arc<Sim>, upid: &str, task_type: &'static str, failed: String, work: W)
+where
+    W: FnOnce(Arc<Sim>, String) -> F + Send + 'static,
+    F: Future<Output = Outcome> + Send + 'static,
+{
+    let (sim, upid) = (sim.clone(), upid.to_owned());
+    sim.clone().tracker.spawn(async move {
+        super::task_delay(&sim, task_type).await;
+        let failure = sim.faults().take_failure(task_type);
+        let outcome = match failure {
+            Some(msg) if msg.is_empty() => Outcome::Err(failed),
+            Some(msg) => Outcome::Err(msg),
+            None => work(sim.clone(), upid.clone()).await,
+        };
+        tasks::finish(&sim, &upid, outcome);
+    });
+}
+
+/// Whether the container ignores a clean shutdown (see the module doc).
+fn ignores_shutdown(sim: &Sim, vmid: u32) -> bool {
+    sim.container_root(vmid)
+        .join("etc/pvesim/ignore-shutdown")
+        .exists()
+}
+
+/// Waits `secs` seconds (or until the simulator shuts down).
+async fn wait_secs(sim: &Sim, secs: u64) {
+    tokio::select! {
+        _ = tokio::time::sleep(std::time::Duration::from_secs(secs)) => {}
+        _ = sim.cancel.cancelled() => {}
+    }
+}
+
+fn is_running(sim: &Sim, vmid: u32) -> bool {
+    sim.store
+        .read(|s| s.containers.get(&vmid).is_some_and(|c| c.is_running()))
 }
 
 /// `POST .../status/stop` and `.../status/shutdown`.
@@ -72,27 +113,85 @@ pub fn stop(
     }
     let task_type = kind.task_type();
     let upid = tasks::begin(sim, node, task_type, &vmid.to_string(), authid);
-    let (sim, worker_upid) = (sim.clone(), upid.clone());
-    sim.clone().tracker.spawn(async move {
-        super::task_delay(&sim, task_type).await;
-        let failure = sim.faults().take_failure(task_type);
-        let outcome = match failure {
-            Some(msg) if msg.is_empty() => Outcome::Err(format!("unable to stop container {vmid}")),
-            Some(msg) => Outcome::Err(msg),
-            None if !sim
-                .store
-                .read(|s| s.containers.get(&vmid).is_some_and(|c| c.is_running())) =>
-            {
-                Outcome::Err(format!("CT {vmid} not running"))
+    let failed = format!("unable to stop container {vmid}");
+    spawn_worker(sim, &upid, task_type, failed, move |sim, upid| async move {
+        if !is_running(&sim, vmid) {
+            return Outcome::Err(format!("CT {vmid} not running"));
+        }
+        if let StopKind::Shutdown {
+            timeout_secs,
+            force,
+        } = kind
+            && ignores_shutdown(&sim, vmid)
+        {
+            wait_secs(&sim, timeout_secs).await;
+            if !force {
+                let command = format!("lxc-stop -n {vmid} --nokill --timeout {timeout_secs}");
+                tasks::log(
+                    &sim,
+                    &upid,
+                    format!("command '{command}' failed: exit code 1"),
+                );
+                return Outcome::Err("container did not stop".into());
             }
-            None => {
-                halt(&sim, vmid);
-                Outcome::Ok(tasks::injected_warnings(&sim, &worker_upid, task_type))
-            }
-        };
-        tasks::finish(&sim, &worker_upid, outcome);
+        }
+        halt(&sim, vmid);
+        Outcome::Ok(tasks::injected_warnings(&sim, &upid, task_type))
     });
     Ok(upid)
+}
+
+/// `POST .../status/reboot`: a `vzreboot` task that shuts the container down (killing it when
+/// it ignores the shutdown for `timeout` seconds) and starts it again, as PVE's `vm_reboot`.
+pub fn reboot(
+    sim: &Arc<Sim>,
+    node: &str,
+    vmid: u32,
+    authid: &str,
+    timeout_secs: Option<u64>,
+) -> Result<String, ApiError> {
+    let ct = super::load(sim, node, vmid)?;
+    if !ct.is_running() {
+        return Err(ApiError::internal(format!("VM {vmid} not running")));
+    }
+    let upid = tasks::begin(sim, node, "vzreboot", &vmid.to_string(), authid);
+    let failed = format!("unable to reboot CT {vmid}");
+    spawn_worker(
+        sim,
+        &upid,
+        "vzreboot",
+        failed,
+        move |sim, upid| async move {
+            // PVE's vm_reboot does nothing for a container that stopped in the meantime.
+            if !is_running(&sim, vmid) {
+                return Outcome::Ok(0);
+            }
+            if ignores_shutdown(&sim, vmid) {
+                wait_secs(&sim, timeout_secs.unwrap_or(SHUTDOWN_TIMEOUT_SECS)).await;
+            }
+            halt(&sim, vmid);
+            match boot_again(&sim, vmid).await {
+                Ok(()) => Outcome::Ok(tasks::injected_warnings(&sim, &upid, "vzreboot")),
+                Err(e) => Outcome::Err(e),
+            }
+        },
+    );
+    Ok(upid)
+}
+
+/// Starts a container that was just halted. Its SSH endpoint lets go of the address a moment
+/// after the halt, so a start that cannot listen yet is tried again, for up to 2 s.
+async fn boot_again(sim: &Arc<Sim>, vmid: u32) -> Result<(), String> {
+    let mut tries = 0;
+    loop {
+        match boot(sim, vmid).await {
+            Err(e) if e.contains("cannot listen") && tries < 40 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            done => return done,
+        }
+    }
 }
 
 /// Brings a container up: bridges, address, root files, SSH server, status. Used by the start

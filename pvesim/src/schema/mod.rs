@@ -15,8 +15,10 @@ use serde_json::Value;
 
 pub use validate::{ParamValue, Params, is_number, validate};
 
-/// The official PVE 9.1 schema for the endpoints simulated (a copy of `shared/pve/schema-subset.json`
-/// kept in the crate so the simulator builds from a plain clone), embedded at build time.
+/// The official PVE 9.1 schema for the endpoints simulated, embedded at build time: a copy of
+/// `shared/pve/schema-subset.json` (kept in the crate so the simulator builds from a plain clone)
+/// plus `POST /nodes/{node}/lxc/{vmid}/status/reboot`, taken unchanged from
+/// `shared/pve/api-schema-full-9.1.json` into the subset's flat shape.
 const SCHEMA_JSON: &str = include_str!("../../data/pve-api-schema-subset.json");
 
 /// Upper bounds of PVE's indexed properties (`net[n]` is `net0`..`net31`, ...).
@@ -369,6 +371,12 @@ mod tests {
         assert_eq!(ep.path, "/nodes/{node}/lxc/{vmid}/status/current");
         assert_eq!(params["vmid"], "100");
         assert!(api.find("GET", "/nodes/pve/foo").is_none());
+        let reboot = api
+            .find("POST", "/nodes/pve/lxc/100/status/reboot")
+            .expect("reboot, added from the full schema")
+            .0;
+        assert!(reboot.params.get("timeout").is_some());
+        assert!(reboot.allowtoken);
         let create = api.find("POST", "/nodes/pve/lxc").expect("create").0;
         assert!(create.params.get("net0").is_some());
         assert!(create.params.get("net31").is_some());

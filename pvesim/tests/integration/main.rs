@@ -9,6 +9,7 @@ mod common;
 mod envelopes;
 mod fixtures;
 mod persistence;
+mod power;
 mod sandbox;
 mod schema_conformance;
 mod ssh;

@@ -15,6 +15,7 @@ pub async fn run() -> anyhow::Result<()> {
         redis,
         queue,
         progress: backend::events::ProgressHub::connect(&config.backend.redis_url).await?,
+        live: Default::default(),
         secrets: SecretBox::load_or_create(&config.backend.secret_key_file)?,
         session_lifetime: chrono::Duration::hours(config.session_hours),
         secure_cookies: config.secure_cookies(),

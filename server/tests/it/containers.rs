@@ -22,7 +22,7 @@ const TOKEN_SECRET: &str = "0e6b1a52-3c1d-4c1f-9a51-6f2f2d1f7c10";
 const DEBIAN: &str = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst";
 const DB_PASSWORD: &str = "s3cret-db-pass-4f1d2c";
 
-async fn simulator() -> pvesim::SimHandle {
+pub(crate) async fn simulator() -> pvesim::SimHandle {
     let config = pvesim::SimConfig::builder()
         .token(TOKEN_ID, TOKEN_SECRET)
         .build();
@@ -32,7 +32,7 @@ async fn simulator() -> pvesim::SimHandle {
 }
 
 /// A node row for the simulator, with its token sealed as the settings page stores it.
-async fn sim_node(app: &TestApp, sim: &pvesim::SimHandle) -> NodeId {
+pub(crate) async fn sim_node(app: &TestApp, sim: &pvesim::SimHandle) -> NodeId {
     let mut conn = app.ctx.db.get().await.unwrap();
     NodeRow::insert(
         &mut conn,
@@ -105,7 +105,7 @@ async fn container_row(
 }
 
 /// A client for the simulator, built the way the app builds one.
-fn sim_client(sim: &pvesim::SimHandle) -> PveClient {
+pub(crate) fn sim_client(sim: &pvesim::SimHandle) -> PveClient {
     backend::proxmox::client_for(
         &sim.api_addr.ip().to_string(),
         sim.api_addr.port(),
@@ -116,7 +116,7 @@ fn sim_client(sim: &pvesim::SimHandle) -> PveClient {
     .unwrap()
 }
 
-async fn wait(client: &PveClient, upid: &Upid) {
+pub(crate) async fn wait(client: &PveClient, upid: &Upid) {
     client
         .wait_for_task(
             upid,
@@ -129,7 +129,7 @@ async fn wait(client: &PveClient, upid: &Upid) {
 }
 
 /// Creates a container on the simulator as the worker would (stopped).
-async fn create_on_sim(client: &PveClient, vmid: u32, hostname: &str) {
+pub(crate) async fn create_on_sim(client: &PveClient, vmid: u32, hostname: &str) {
     let mut create = CreateCt::new(vmid, DEBIAN);
     create.hostname = Some(hostname.into());
     create.password = Some("root-pass-1".into());

@@ -6,12 +6,14 @@
 mod api_contract;
 mod auth;
 mod browser;
+mod browser_live;
 mod browser_progress;
 mod browser_templates;
 mod browser_wizard;
 mod cli_node;
 mod containers;
 mod create;
+mod live_status;
 mod nodes;
 mod progress;
 mod templates_api;

@@ -1,8 +1,11 @@
-//! `/containers/:id`: one container's configuration (no secret is ever shown here), its
-//! services and credentials, the full event and log history, and its actions.
+//! `/containers/:id`: one container's configuration (no secret is ever shown here), what its
+//! node says about it now, its services and credentials, its Proxmox tasks, the full event and
+//! log history, and its actions.
 
 use super::actions::ContainerActions;
+use super::live::{NodeStatus, use_live_one};
 use super::log_view::LogViewer;
+use super::node_tasks::NodeTasks;
 use super::services::{CredentialsList, ServicesList};
 use super::stream::Progress;
 use super::{LifecycleBadge, container_id_param};
@@ -67,6 +70,7 @@ fn DetailBody(
     } else {
         on_changed
     };
+    let live = use_live_one(id);
     view! {
         <div class="page-head">
             <h1>{s.hostname.clone()}</h1>
@@ -84,9 +88,10 @@ fn DetailBody(
             </div>
         })}
         <section class="card" aria-label="Actions">
-            <ContainerActions id lifecycle on_changed=on_action />
+            <ContainerActions id lifecycle on_changed=on_action node_view=live.value />
             <p><a href=format!("/containers/new?like={id}")>"Create another like this"</a></p>
         </section>
+        <NodeStatus live lifecycle />
         <div class="detail-grid">
             <section class="card" aria-labelledby="config-heading">
                 <h2 id="config-heading">"Configuration"</h2>
@@ -107,6 +112,7 @@ fn DetailBody(
                 <CredentialsList container=id names=detail.credentials.clone() />
             </section>
         </div>
+        <NodeTasks id />
     }
 }
 

@@ -1,7 +1,11 @@
-//! `/containers`: every container with its node, state and template, and "Create container".
+//! `/containers`: every container with its node, state and template, what its node says about
+//! it right now (running / stopped / missing / node unreachable, uptime, CPU, memory, root disk,
+//! refreshed while the page is open), and "Create container".
 
 use super::LifecycleBadge;
+use super::live::{NodeViewBadge, figure, uptime_secs, use_live_list};
 use crate::api::containers::{ContainerSummary, list_containers};
+use crate::api::status::{NodeView, Usage};
 use leptos::prelude::*;
 
 #[component]
@@ -26,10 +30,15 @@ pub fn ContainersPage() -> impl IntoView {
     }
 }
 
-/// The containers as a table (scrolls sideways on a narrow screen).
+/// The containers as a table (scrolls sideways on a narrow screen), with each one's live node
+/// view.
 #[component]
 pub fn ContainerTable(containers: Vec<ContainerSummary>) -> impl IntoView {
+    let live = use_live_list();
     view! {
+        {move || live.error.get().map(|e| view! {
+            <p class="banner banner-error" role="alert">{format!("Live status unavailable: {e}")}</p>
+        })}
         <div class="table-wrap">
             <table class="table" data-testid="container-table">
                 <thead>
@@ -38,6 +47,11 @@ pub fn ContainerTable(containers: Vec<ContainerSummary>) -> impl IntoView {
                         <th scope="col">"VMID"</th>
                         <th scope="col">"Node"</th>
                         <th scope="col">"State"</th>
+                        <th scope="col">"On the node"</th>
+                        <th scope="col">"Uptime"</th>
+                        <th scope="col">"CPU"</th>
+                        <th scope="col">"Memory"</th>
+                        <th scope="col">"Root disk"</th>
                         <th scope="col">"Template"</th>
                         <th scope="col">"Created"</th>
                     </tr>
@@ -45,12 +59,28 @@ pub fn ContainerTable(containers: Vec<ContainerSummary>) -> impl IntoView {
                 <tbody>
                     {containers.into_iter().map(|c| {
                         let href = format!("/containers/{}", c.id);
+                        let (id, lifecycle) = (c.id, c.lifecycle);
+                        let view = move || live.value.with(|views| views.get(&id).cloned());
+                        let usage = move |text: fn(&Usage) -> String| {
+                            move || figure(view().as_ref(), text)
+                        };
                         view! {
                             <tr data-container=c.id.to_string()>
                                 <td><a href=href>{c.hostname}</a></td>
                                 <td>{c.vmid}</td>
                                 <td>{c.node}</td>
                                 <td><LifecycleBadge lifecycle=c.lifecycle /></td>
+                                <td data-label="On the node">
+                                    {move || view! {
+                                        <NodeViewBadge view=view().unwrap_or(NodeView::Checking) lifecycle />
+                                    }}
+                                </td>
+                                <td data-label="Uptime" data-uptime-secs=move || uptime_secs(view().as_ref())>
+                                    {usage(Usage::uptime_text)}
+                                </td>
+                                <td data-label="CPU">{usage(Usage::cpu_text)}</td>
+                                <td data-label="Memory">{usage(Usage::mem_text)}</td>
+                                <td data-label="Root disk">{usage(Usage::disk_text)}</td>
                                 <td>{c.template.unwrap_or_else(|| "—".into())}</td>
                                 <td>{c.created}</td>
                             </tr>
