@@ -9,6 +9,7 @@
 //! - [`creation`]: storing a new container and queueing its creation job.
 //! - [`logging`]: the log subscriber of both binaries (`INFRAHAUS_LOG_FORMAT=json`).
 //! - [`metrics`]: the Prometheus recorder, readiness checks and queue gauges.
+//! - [`health`]: service-health check requests and reports between server and workers.
 //! - [`services`]: node sessions and container actions for the server functions and the worker.
 //!
 //! # Errors
@@ -21,6 +22,7 @@ pub mod creation;
 pub mod crypto;
 pub mod db;
 pub mod events;
+pub mod health;
 pub mod logging;
 pub mod metrics;
 pub mod models;

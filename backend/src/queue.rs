@@ -167,6 +167,7 @@ impl From<RedisError> for QueueError {
 /// The Redis names the queue uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueKeys {
+    namespace: String,
     pub stream: String,
     pub group: String,
     marker_prefix: String,
@@ -179,12 +180,18 @@ impl QueueKeys {
     /// Names under `namespace` (`infrahaus` in production; tests use a unique one).
     pub fn namespaced(namespace: &str) -> Self {
         QueueKeys {
+            namespace: namespace.to_owned(),
             stream: format!("{namespace}:jobs"),
             group: format!("{namespace}:workers"),
             marker_prefix: format!("{namespace}:jobs:queued:"),
             lease_prefix: format!("{namespace}:worker:"),
             cancel_prefix: format!("{namespace}:jobs:cancel:"),
         }
+    }
+
+    /// The prefix of every key (`infrahaus`); other Redis users of the worker share it.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     /// The key holding the lease of the worker process whose consumer name is `consumer`.

@@ -8,11 +8,13 @@
 //!   they write.
 //! - [`templates`]: saving a template from the editor.
 //! - [`cancel`]: cancelling a creation, and whether a worker holds it.
+//! - [`health`]: a container's last service-health report, and asking a worker for a check.
 //! - [`status`]: live status and usage of containers, from pollers shared by every viewer.
 //! - [`node_tasks`]: a container's Proxmox tasks and their logs.
 
 pub mod cancel;
 pub mod containers;
+pub mod health;
 pub mod node_tasks;
 pub mod nodes;
 pub mod status;

@@ -7,6 +7,7 @@
 
 pub mod container;
 pub mod event;
+pub mod health;
 pub mod ids;
 pub mod node;
 pub mod spec;

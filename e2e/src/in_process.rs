@@ -1,5 +1,5 @@
-//! The real worker (runner and pipeline) in this process, against the Proxmox simulator, on a
-//! [`TestApp`]'s database, Redis and queue.
+//! The real worker (runner, pipeline and service checks) in this process, against the Proxmox
+//! simulator, on a [`TestApp`]'s database, Redis and queue.
 
 use backend::crypto::Purpose;
 use backend::models::{ContainerRow, NewNode, NodeRow};
@@ -22,6 +22,12 @@ pub struct RealWorker {
 
 impl RealWorker {
     pub async fn start(app: &TestApp) -> RealWorker {
+        RealWorker::start_with_health_refresh(app, Duration::from_secs(180)).await
+    }
+
+    /// [`RealWorker::start`], with the service checks' refresh period (how often a container
+    /// page left open asks for a new check).
+    pub async fn start_with_health_refresh(app: &TestApp, refresh: Duration) -> RealWorker {
         use remote_shell::{DeployKey, RetryPolicy};
         use worker::{Pipeline, PipelineSettings, Runner, RunnerConfig};
         let dir = tempfile::tempdir().unwrap();
@@ -68,6 +74,28 @@ impl RealWorker {
             dhcp_poll: Duration::from_millis(100),
             ..PipelineSettings::default()
         };
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let checker = worker::health::HealthChecker::new(
+            app.ctx.db.clone(),
+            app.ctx.secrets.clone(),
+            deploy_key.clone(),
+            worker::health::HealthSettings {
+                refresh,
+                container_ssh_port: sim.ssh_port,
+                ..worker::health::HealthSettings::default()
+            },
+        );
+        tokio::spawn(worker::health::serve(
+            checker,
+            backend::health::HealthChecks::new(
+                app.ctx.redis.clone(),
+                app.ctx.queue.keys().namespace(),
+            ),
+            backend::redis::connect(&testkit::redis_url())
+                .await
+                .unwrap(),
+            shutdown.clone(),
+        ));
         let pipeline = Pipeline::new(
             app.ctx.db.clone(),
             app.ctx.redis.clone(),
@@ -79,7 +107,6 @@ impl RealWorker {
             .await
             .unwrap();
         let reader = backend::queue::Reader::new(app.ctx.queue.clone(), dedicated);
-        let shutdown = tokio_util::sync::CancellationToken::new();
         tokio::spawn(Runner::new(reader, pipeline, RunnerConfig::new(1)).run(shutdown.clone()));
         RealWorker {
             sim,

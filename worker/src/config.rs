@@ -7,6 +7,7 @@
 //! | `INFRAHAUS_WORKER_SHUTDOWN_SECS` | on SIGTERM, how long running jobs get to reach a checkpoint | `60` |
 //! | `INFRAHAUS_WORKER_LEASE_SECS` | how long the worker's lease lives unless renewed (every quarter of it); once it lapses another worker takes its jobs over | `8` |
 //! | `INFRAHAUS_CONTAINER_SSH_PORT` | the port containers' sshd listens on | `22` |
+//! | `INFRAHAUS_HEALTH_REFRESH_SECS` | how often a container page left open asks for a new check of its services | `180` |
 //! | `INFRAHAUS_QUEUE_NAMESPACE` | prefix of the job queue's Redis keys; for tests (the server always uses the default) | `infrahaus` |
 //!
 //! plus the shared `DATABASE_URL`, `REDIS_URL` and `INFRAHAUS_SECRET_KEY_FILE`.
@@ -26,6 +27,7 @@ pub struct WorkerConfig {
     pub lease_ttl: Duration,
     pub container_ssh_port: u16,
     pub queue_namespace: String,
+    pub health_refresh: Duration,
 }
 
 impl WorkerConfig {
@@ -57,6 +59,13 @@ impl WorkerConfig {
                 "expected 1 to 65535",
             ));
         }
+        let health_refresh: u64 = parse_var("INFRAHAUS_HEALTH_REFRESH_SECS", 180)?;
+        if !(10..=86_400).contains(&health_refresh) {
+            return Err(malformed(
+                "INFRAHAUS_HEALTH_REFRESH_SECS",
+                "expected 10 to 86400",
+            ));
+        }
         let queue_namespace = var_or("INFRAHAUS_QUEUE_NAMESPACE", "infrahaus")?;
         if !queue_namespace
             .chars()
@@ -75,6 +84,7 @@ impl WorkerConfig {
             lease_ttl: Duration::from_secs(lease),
             container_ssh_port,
             queue_namespace,
+            health_refresh: Duration::from_secs(health_refresh),
         })
     }
 }

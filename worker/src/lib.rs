@@ -7,11 +7,13 @@
 //!   over jobs of dead workers, graceful shutdown.
 //! - [`pipeline`]: [`Pipeline`], the handler that creates, starts, deploys, syncs and
 //!   finalizes a container, checkpointing each step.
+//! - [`health`]: service-health checks of ready containers, asked for through Redis.
 //! - [`metrics`]: the `/metrics` and `/ready` listener and what the worker records.
 //! - [`serve`]: wiring for the binary (connections, deploy key, signals); [`notify`]: systemd's
 //!   readiness and watchdog notifications.
 
 pub mod config;
+pub mod health;
 pub mod metrics;
 pub mod notify;
 pub mod pipeline;

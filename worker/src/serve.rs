@@ -59,6 +59,21 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         container_ssh_port: config.container_ssh_port,
         ..PipelineSettings::default()
     };
+    let health = tokio::spawn(crate::health::serve(
+        crate::health::HealthChecker::new(
+            db.clone(),
+            secrets.clone(),
+            node_key.clone(),
+            crate::health::HealthSettings {
+                refresh: config.health_refresh,
+                container_ssh_port: config.container_ssh_port,
+                ..crate::health::HealthSettings::default()
+            },
+        ),
+        backend::health::HealthChecks::new(redis.clone(), &config.queue_namespace),
+        backend::redis::connect(&backend.redis_url).await?,
+        shutdown.clone(),
+    ));
     let pipeline = Pipeline::new(db, redis, secrets, node_key, settings);
     let runner = RunnerConfig::new(config.concurrency)
         .with_lease_ttl(config.lease_ttl)
@@ -86,6 +101,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         stopping.abort();
     }
     sweeper.abort();
+    health.abort();
     tracing::info!(?report, "stopped");
     Ok(report)
 }

@@ -5,6 +5,7 @@ pub mod buckets;
 pub mod cancel;
 pub mod containers;
 pub mod create;
+pub mod health;
 pub mod nodes;
 pub mod resources;
 pub mod session;

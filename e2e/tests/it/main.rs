@@ -4,4 +4,5 @@
 
 mod metrics;
 mod product;
+mod service_health;
 mod worker_browser;

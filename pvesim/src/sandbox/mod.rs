@@ -148,6 +148,7 @@ pub fn create_container_root(root: &Path, spec: &RootSpec<'_>) -> std::io::Resul
         "var/cache",
         "var/lib/pvesim/systemd/enabled",
         "var/lib/pvesim/systemd/active",
+        "var/lib/pvesim/systemd/failed",
         "var/lib/dpkg-sim/installed",
         "usr/local/bin",
         "usr/local/sbin",
@@ -253,12 +254,14 @@ pub fn on_start(
     Ok(())
 }
 
-/// Shutdown: every unit stops.
+/// Shutdown: every unit stops, and failed ones are forgotten (a boot starts afresh).
 pub fn on_stop(root: &Path) -> std::io::Result<()> {
-    let active = root.join("var/lib/pvesim/systemd/active");
-    if let Ok(entries) = std::fs::read_dir(&active) {
-        for entry in entries.flatten() {
-            std::fs::remove_file(entry.path())?;
+    for state in ["active", "failed"] {
+        let dir = root.join("var/lib/pvesim/systemd").join(state);
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                std::fs::remove_file(entry.path())?;
+            }
         }
     }
     Ok(())

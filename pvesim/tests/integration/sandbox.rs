@@ -20,6 +20,12 @@ async fn running_container(api: &Api, sim: &pvesim::SimHandle) -> russh::client:
         .expect("ssh")
 }
 
+/// Runs `cmd` in the container: stdout, stderr and the exit code (999 for none).
+async fn run_in(ssh: &russh::client::Handle<Pinned>, cmd: &str) -> (String, String, u32) {
+    let out = sshc::exec(ssh, cmd, None).await;
+    (out.stdout(), out.stderr(), out.code.unwrap_or(999))
+}
+
 #[tokio::test]
 async fn scripts_cannot_write_outside_the_container_root() {
     let outside = tempfile::tempdir().unwrap();
@@ -99,13 +105,7 @@ async fn stand_in_tools() {
     let sim = common::start(common::builder().build()).await;
     let api = Api::token(&sim);
     let ssh = running_container(&api, &sim).await;
-    let run = |cmd: &'static str| {
-        let ssh = &ssh;
-        async move {
-            let out = sshc::exec(ssh, cmd, None).await;
-            (out.stdout(), out.stderr(), out.code.unwrap_or(999))
-        }
-    };
+    let run = |cmd: &'static str| run_in(&ssh, cmd);
 
     let (units, _, code) =
         run("systemctl list-units --type=service --state=running --no-legend --plain").await;
@@ -209,5 +209,105 @@ async fn stand_in_tools() {
         "enabled units start at boot"
     );
     assert!(root.join("var/lib/dpkg-sim/installed/nginx").exists());
+    sim.shutdown().await;
+}
+
+/// What a service-health check needs: a unit's state (active, inactive, failed) and its journal.
+#[tokio::test]
+async fn units_fail_when_killed_and_the_journal_says_why() {
+    let sim = common::start(common::builder().build()).await;
+    let api = Api::token(&sim);
+    let ssh = running_container(&api, &sim).await;
+    let run = |cmd: &'static str| run_in(&ssh, cmd);
+    let (_, err, code) = run("apt-get install -y nginx >/dev/null").await;
+    assert_eq!(code, 0, "{err}");
+    let (out, _, _) = run("systemctl show --property=LoadState,ActiveState -- nginx.service").await;
+    assert_eq!(out, "LoadState=loaded\nActiveState=active\n");
+    let (out, _, _) = run("journalctl -u nginx -n 20 --no-pager").await;
+    let started: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_once(" systemd[1]: ").unwrap().1)
+        .collect();
+    assert_eq!(
+        started,
+        [
+            "Starting nginx.service - A high performance web server and a reverse proxy server...",
+            "Started nginx.service - A high performance web server and a reverse proxy server."
+        ],
+        "{out}"
+    );
+    assert!(
+        out.lines().all(|l| l.contains(" ct-box systemd[1]: ")),
+        "{out}"
+    );
+
+    // SIGKILL fails the unit; its port is gone from `ss`.
+    let (_, err, code) = run("systemctl kill --signal=KILL nginx").await;
+    assert_eq!(code, 0, "{err}");
+    let (out, _, code) = run("systemctl is-active nginx").await;
+    assert_eq!((out.as_str(), code), ("failed\n", 3));
+    let (out, _, code) = run("systemctl is-failed nginx.service").await;
+    assert_eq!((out.as_str(), code), ("failed\n", 0));
+    let (out, _, _) = run("systemctl show -p ActiveState -p LoadState nginx").await;
+    assert!(
+        out.contains("ActiveState=failed\n") && out.contains("LoadState=loaded\n"),
+        "{out}"
+    );
+    let (out, _, _) = run("systemctl list-units --type=service --no-legend --plain").await;
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("nginx.service loaded failed failed ")),
+        "{out}"
+    );
+    let (out, _, _) = run("ss -tln").await;
+    assert!(!out.contains(":80 "), "{out}");
+    let (out, _, _) = run("journalctl -u nginx.service -n 2 --no-pager").await;
+    let tail: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_once(" systemd[1]: ").unwrap().1)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "nginx.service: Main process exited, code=killed, status=9/KILL",
+            "nginx.service: Failed with result 'signal'."
+        ]
+    );
+    let (out, _, code) = run("systemctl status nginx").await;
+    assert_eq!(code, 3);
+    assert!(
+        out.contains("Active: failed (Result: signal)")
+            && out.contains("Failed with result 'signal'."),
+        "{out}"
+    );
+    let (out, _, _) = run("journalctl -u nosuch --no-pager").await;
+    assert_eq!(out, "-- No entries --\n");
+
+    // Starting it again clears the failure; a clean stop leaves it inactive, not failed.
+    let (out, _, _) = run("systemctl start nginx && systemctl is-active nginx").await;
+    assert_eq!(out, "active\n");
+    let (out, _, _) =
+        run("systemctl stop nginx; systemctl is-active nginx; systemctl is-failed nginx").await;
+    assert_eq!(out, "inactive\ninactive\n");
+    let (out, _, _) = run("journalctl -u nginx -n 1 --no-pager").await;
+    assert!(
+        out.trim_end().ends_with(
+            "Stopped nginx.service - A high performance web server and a reverse proxy server."
+        ),
+        "{out}"
+    );
+    let (out, _, _) =
+        run("systemctl start nginx; systemctl kill nginx; systemctl is-active nginx").await;
+    assert_eq!(out, "inactive\n", "SIGTERM ends a service cleanly");
+
+    // A failed unit is forgotten when the container restarts; enabled units start again.
+    let (_, _, code) = run("systemctl start nginx && systemctl kill -s SIGKILL nginx").await;
+    assert_eq!(code, 0);
+    sshc::close(ssh).await;
+    api.power(100, "stop").await;
+    api.power(100, "start").await;
+    let systemd = sim.container_root(100).join("var/lib/pvesim/systemd");
+    assert!(systemd.join("active/nginx.service").exists());
+    assert!(!systemd.join("failed/nginx.service").exists());
     sim.shutdown().await;
 }

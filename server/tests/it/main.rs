@@ -13,6 +13,7 @@ mod browser_wizard;
 mod cli_node;
 mod containers;
 mod create;
+mod health;
 mod live_status;
 mod nodes;
 mod progress;

@@ -4,6 +4,7 @@
 
 use super::actions::ContainerActions;
 use super::live::{NodeStatus, use_live_one};
+use super::health::ServiceHealthList;
 use super::log_view::LogViewer;
 use super::node_tasks::NodeTasks;
 use super::services::{CredentialsList, ServicesList};
@@ -107,7 +108,11 @@ fn DetailBody(
             </section>
             <section class="card" aria-labelledby="services-heading">
                 <h2 id="services-heading">"Services"</h2>
-                <ServicesList services=detail.services.clone() />
+                {if lifecycle == Lifecycle::Ready {
+                    view! { <ServiceHealthList id services=detail.services.clone() /> }.into_any()
+                } else {
+                    view! { <ServicesList services=detail.services.clone() /> }.into_any()
+                }}
                 <h2>"Credentials"</h2>
                 <CredentialsList container=id names=detail.credentials.clone() />
             </section>

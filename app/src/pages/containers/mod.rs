@@ -1,9 +1,11 @@
 //! Containers: the list, one container's page, and the live progress page, with the parts they
-//! share (the progress stream, the log viewer, the stepper, services and credentials, actions).
+//! share (the progress stream, the log viewer, the stepper, services and their health, credentials,
+//! actions).
 
 pub mod actions;
 pub mod cancel;
 pub mod detail;
+pub mod health;
 pub mod list;
 pub mod live;
 pub mod log_view;

@@ -42,7 +42,8 @@ version_of() {
 
 unit() { # unit NAME DESCRIPTION EXEC
     [ -f "$VENDOR/$1" ] || printf '[Unit]\nDescription=%s\nAfter=network.target\n\n[Service]\nType=simple\nExecStart=%s\n\n[Install]\nWantedBy=multi-user.target\n' "$2" "$3" > "$VENDOR/$1"
-    touch "/var/lib/pvesim/systemd/enabled/$1" "/var/lib/pvesim/systemd/active/$1"
+    # as the package's maintainer script does (deb-systemd-helper enable, deb-systemd-invoke start)
+    systemctl enable --now "$1" >/dev/null 2>&1
 }
 
 ports() { # ports UNIT LINE...
