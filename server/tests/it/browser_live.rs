@@ -1,10 +1,11 @@
 //! Live status and power in headless Chromium against the simulator: the list shows each
-//! container's node view and usage and keeps it moving, a container deleted outside infrahaus
-//! shows as missing, a node that does not answer shows as unreachable on its own rows; the
-//! container page restarts, shuts down and starts a container with buttons that follow its
-//! state, offers Stop when a shutdown does not finish, and opens each Proxmox task's log.
+//! container's node view and usage and keeps it moving, a container deleted in Proxmox while
+//! the list is open turns missing, a node that does not answer shows as unreachable on its own
+//! rows; the container page restarts, shuts down and starts a container with buttons that
+//! follow its state, offers Stop when a shutdown does not finish, and opens each Proxmox
+//! task's log.
 
-use crate::containers::create_on_sim;
+use crate::containers::{create_on_sim, wait};
 use crate::live_status::{World, black_hole_node, ready_row};
 use domain::ContainerId;
 use fantoccini::{Client, Locator};
@@ -124,6 +125,7 @@ async fn the_list_shows_state_and_usage_live_with_missing_and_unreachable_rows()
     } = &world;
     let (hung, _holder) = black_hole_node(app).await;
     create_on_sim(pve, 131, "db-1").await;
+    create_on_sim(pve, 132, "gone-1").await;
     let web = *web;
     let db = ready_row(app, *node, 131, "db-1").await;
     let gone = ready_row(app, *node, 132, "gone-1").await;
@@ -139,6 +141,11 @@ async fn the_list_shows_state_and_usage_live_with_missing_and_unreachable_rows()
     assert!(disk.ends_with(" of 4.0 GiB"), "root disk {disk:?}");
     wait_for_shown_text(&client, &cell(db, "On the node"), "stopped").await;
     assert_eq!(text_of(&client, &cell(db, "CPU")).await, "—");
+
+    // Someone deletes gone-1 in Proxmox, outside infrahaus: the open list notices.
+    wait_for_shown_text(&client, &cell(gone, "On the node"), "stopped").await;
+    let upid = pve.lxc_delete("pve", 132, true).await.unwrap();
+    wait(pve, &upid).await;
     wait_for_shown_text(&client, &cell(gone, "On the node"), "missing on the node").await;
 
     // The hung node's row says so; the other node's rows keep moving meanwhile.
