@@ -10,6 +10,9 @@
 //!   request whose worker died mid-check lapses with the key, and the next ask queues it again.
 //! - `infrahaus:health:report:{container_id}`: the last [`HealthReport`] as JSON, kept
 //!   [`REPORT_TTL`].
+//!
+//! A worker waits for requests on one more Redis connection of its own (besides the shared one
+//! and the job reader's), since a blocked `BRPOP` holds its connection.
 
 use crate::redis::RedisClient;
 use domain::ContainerId;
