@@ -22,8 +22,8 @@ use pages::templates::{
     buckets::BucketsPage, detail::TemplateDetailPage, edit::TemplateEditPage, list::TemplatesPage,
 };
 use pages::{
-    dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage, settings::SettingsPage,
-    wizard::WizardPage,
+    account::AccountPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage,
+    settings::SettingsPage, users::UsersPage, wizard::WizardPage,
 };
 
 /// The whole application: routes, with every page but the login page inside the signed-in shell.
@@ -36,6 +36,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("settings") view=SettingsPage />
+                    <Route path=path!("users") view=UsersPage />
+                    <Route path=path!("account") view=AccountPage />
                     <Route path=path!("templates") view=TemplatesPage />
                     <Route path=path!("templates/new") view=TemplateEditPage />
                     <Route path=path!("templates/:id") view=TemplateDetailPage />

@@ -1,4 +1,5 @@
-//! Accounts: argon2id password hashes, session tokens and login throttling.
+//! Accounts: argon2id password hashes, creating, disabling and resetting accounts, changing
+//! one's own password, session tokens and login throttling.
 
 use crate::db::DbConn;
 use crate::models::{Session, User};
@@ -7,6 +8,8 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
+use domain::UserId;
+use domain::user::Role;
 use fred::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -30,8 +33,17 @@ pub enum AccountError {
     /// Every password check is busy; the attempt was not counted.
     #[error("the server is busy checking other logins")]
     Busy,
-    #[error("the password must have at least {min} characters")]
-    WeakPassword { min: usize },
+    /// The right password, but the account is disabled.
+    #[error("the account is disabled")]
+    Disabled,
+    /// A password change named a wrong current password.
+    #[error("wrong current password")]
+    WrongCurrentPassword,
+    /// The new password breaks a rule ([`domain::user::password`]); the text says which.
+    #[error("password: {0}")]
+    WeakPassword(String),
+    #[error("a user named {0} exists already")]
+    UsernameTaken(String),
     #[error("no such user: {0}")]
     NoSuchUser(String),
     #[error("database error: {0}")]
@@ -42,15 +54,12 @@ pub enum AccountError {
     Hash(String),
 }
 
-pub const MIN_PASSWORD_LEN: usize = 8;
+pub const MIN_PASSWORD_LEN: usize = domain::user::MIN_PASSWORD_LEN;
 
-/// Hashes a password with argon2id and a random salt.
+/// Hashes a password that follows the rules ([`domain::user::password`]) with argon2id and a
+/// random salt.
 pub fn hash_password(password: &str) -> Result<String, AccountError> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AccountError::WeakPassword {
-            min: MIN_PASSWORD_LEN,
-        });
-    }
+    domain::user::password(password).map_err(AccountError::WeakPassword)?;
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -127,14 +136,31 @@ pub fn session_token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// Creates a user; the caller validated the name.
+/// Creates an admin; the caller validated the name.
 pub async fn create_user(
     conn: &mut DbConn,
     username: &str,
     password: &str,
 ) -> Result<User, AccountError> {
+    create_user_with_role(conn, username, password, Role::Admin).await
+}
+
+/// Creates a user with `role`; the caller validated the name.
+pub async fn create_user_with_role(
+    conn: &mut DbConn,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> Result<User, AccountError> {
     let hash = hash_password(password)?;
-    Ok(User::create(conn, username, &hash).await?)
+    User::create(conn, username, &hash, role)
+        .await
+        .map_err(|e| match e {
+            e if crate::models::is_unique_violation(&e) => {
+                AccountError::UsernameTaken(username.to_owned())
+            }
+            e => e.into(),
+        })
 }
 
 /// Sets a new password and ends the user's sessions, their open progress streams included.
@@ -144,13 +170,87 @@ pub async fn reset_password(
     username: &str,
     password: &str,
 ) -> Result<(), AccountError> {
-    let hash = hash_password(password)?;
     let user = User::find_by_username(conn, username)
         .await?
         .ok_or_else(|| AccountError::NoSuchUser(username.to_owned()))?;
-    User::set_password_hash(conn, user.id, &hash).await?;
-    Session::delete_for_user(conn, user.id).await?;
-    crate::events::announce_session_end(redis, crate::events::SessionEnd::User(user.id)).await?;
+    reset_password_of(conn, redis, user.id, password).await
+}
+
+/// [`reset_password`] by the account's id.
+pub async fn reset_password_of(
+    conn: &mut DbConn,
+    redis: &RedisClient,
+    user_id: UserId,
+    password: &str,
+) -> Result<(), AccountError> {
+    let hash = hash_password(password)?;
+    if !User::set_password_hash(conn, user_id, &hash).await? {
+        return Err(AccountError::NoSuchUser(user_id.to_string()));
+    }
+    end_sessions(conn, redis, user_id).await
+}
+
+/// Ends every session of a user at once, their open progress streams included.
+pub async fn end_sessions(
+    conn: &mut DbConn,
+    redis: &RedisClient,
+    user_id: UserId,
+) -> Result<(), AccountError> {
+    Session::delete_for_user(conn, user_id).await?;
+    crate::events::announce_session_end(redis, crate::events::SessionEnd::User(user_id)).await?;
+    Ok(())
+}
+
+/// Disables an account and ends its sessions at once, or enables it again.
+pub async fn set_disabled(
+    conn: &mut DbConn,
+    redis: &RedisClient,
+    user_id: UserId,
+    disabled: bool,
+) -> Result<(), AccountError> {
+    if !User::set_disabled(conn, user_id, disabled).await? {
+        return Err(AccountError::NoSuchUser(user_id.to_string()));
+    }
+    if disabled {
+        end_sessions(conn, redis, user_id).await?;
+    }
+    Ok(())
+}
+
+/// A signed-in user changes their own password: `current` is checked like a login (counted
+/// against the same limits, from `client_address`), then the new password is set and every
+/// other session of theirs ends; the session `keep` (the one asking) stays.
+pub async fn change_own_password(
+    conn: &mut DbConn,
+    redis: &RedisClient,
+    user_id: UserId,
+    keep: &[u8],
+    client_address: &str,
+    current: &str,
+    new_password: &str,
+) -> Result<(), AccountError> {
+    let user = User::find(conn, user_id).await?;
+    let keys = ThrottleKeys::new(&user.username, client_address);
+    let retry_after_secs = count_attempt(redis, &keys).await?;
+    if retry_after_secs > 0 {
+        return Err(AccountError::Throttled { retry_after_secs });
+    }
+    let Some(matches) = verify_in_pool(Some(user.password_hash.clone()), current.to_owned()).await
+    else {
+        uncount(redis, &[&keys.pair, &keys.address]).await?;
+        return Err(AccountError::Busy);
+    };
+    if !matches {
+        return Err(AccountError::WrongCurrentPassword);
+    }
+    let _: i64 = redis.del(&keys.pair).await?;
+    uncount(redis, &[&keys.address]).await?;
+    let hash = hash_password(new_password)?;
+    User::set_password_hash(conn, user_id, &hash).await?;
+    for ended in Session::delete_others_of_user(conn, user_id, keep).await? {
+        crate::events::announce_session_end(redis, crate::events::SessionEnd::Session(ended))
+            .await?;
+    }
     Ok(())
 }
 
@@ -195,6 +295,10 @@ pub async fn login(
         (Some(user), true) => user,
         _ => return Err(AccountError::BadCredentials),
     };
+    // Told only to whoever knows the password; the attempt stays counted.
+    if user.disabled_at.is_some() {
+        return Err(AccountError::Disabled);
+    }
     let _: i64 = redis.del(&keys.pair).await?;
     uncount(redis, &[&keys.address]).await?;
 
@@ -376,7 +480,7 @@ mod tests {
         assert!(!verify_password("not a hash", "correct horse"));
         assert!(matches!(
             hash_password("short"),
-            Err(AccountError::WeakPassword { .. })
+            Err(AccountError::WeakPassword(_))
         ));
     }
 

@@ -6,6 +6,7 @@
 //! - [`db`]: the PostgreSQL pool, embedded migrations, [`schema`] and [`models`].
 //! - [`redis`]: the shared Redis client.
 //! - [`accounts`]: password hashing, sessions and login throttling.
+//! - [`audit`]: who acts ([`audit::Actor`]), what they may do, and the record of what they did.
 //! - [`creation`]: storing a new container and queueing its creation job.
 //! - [`logging`]: the log subscriber of both binaries (`INFRAHAUS_LOG_FORMAT=json`).
 //! - [`metrics`]: the Prometheus recorder, readiness checks and queue gauges.
@@ -17,6 +18,7 @@
 //! own way has a `thiserror` enum; binaries turn them into `anyhow` at the edge.
 
 pub mod accounts;
+pub mod audit;
 pub mod config;
 pub mod creation;
 pub mod crypto;

@@ -1,5 +1,6 @@
 //! Model types and the queries on them. Functions take a connection and return `QueryResult`.
 
+pub mod audit;
 pub mod bucket;
 pub mod container;
 pub mod credential;

@@ -7,6 +7,8 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        role -> Text,
+        disabled_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -179,7 +181,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        user_id -> Nullable<Uuid>,
+        username -> Text,
+        action -> Text,
+        detail -> Text,
+        container_id -> Uuid,
+        container -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(audit_events -> users (user_id));
 diesel::joinable!(template_scripts -> templates (template_id));
 diesel::joinable!(template_files -> templates (template_id));
 diesel::joinable!(template_packages -> templates (template_id));
@@ -207,4 +223,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     container_events,
     container_services,
     container_credentials,
+    audit_events,
 );

@@ -8,17 +8,24 @@
 //!   they write.
 //! - [`templates`]: saving a template from the editor.
 //! - [`cancel`]: cancelling a creation, and whether a worker holds it.
+//! - [`users`]: the users page's accounts (list, add, disable, reset, role) and changing one's
+//!   own password.
+//! - [`credentials`]: revealing a container's credential, for whom it may, with an audit record.
+//! - [`activity`]: the audit record as the container page and the users page show it.
 //! - [`health`]: a container's last service-health report, and asking a worker for a check.
 //! - [`status`]: live status and usage of containers, from pollers shared by every viewer.
 //! - [`node_tasks`]: a container's Proxmox tasks and their logs.
 
+pub mod activity;
 pub mod cancel;
 pub mod containers;
+pub mod credentials;
 pub mod health;
 pub mod node_tasks;
 pub mod nodes;
 pub mod status;
 pub mod templates;
+pub mod users;
 
 /// Why a service call did not go through. The texts are written for the person using the app.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +36,9 @@ pub enum ServiceError {
         field: &'static str,
         message: String,
     },
+    /// The account may not do this; the text says who may ("Only admins can …").
+    #[error("{0}")]
+    Forbidden(String),
     #[error("not found")]
     NotFound,
     /// The request clashes with the current state (still creating, has containers, …).

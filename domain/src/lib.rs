@@ -5,6 +5,7 @@
 //! form field's name, so the same check drives the message next to an input in the browser and the
 //! refusal in the server function.
 
+pub mod audit;
 pub mod container;
 pub mod event;
 pub mod health;
@@ -15,6 +16,7 @@ pub mod task;
 pub mod template;
 pub mod text_enum;
 pub mod usage;
+pub mod user;
 pub mod validation;
 pub mod values;
 

@@ -106,14 +106,34 @@ impl TestApp {
         }
     }
 
-    /// Creates a user with a unique name; returns the name.
+    /// Creates an admin with a unique name; returns the name.
     pub async fn user(&self, password: &str) -> String {
+        self.user_with_role(password, domain::user::Role::Admin)
+            .await
+    }
+
+    /// Creates a user with a unique name and `role`; returns the name.
+    pub async fn user_with_role(&self, password: &str, role: domain::user::Role) -> String {
         let name = crate::unique("user");
         let mut conn = self.ctx.db.get().await.unwrap();
-        backend::accounts::create_user(&mut conn, &name, password)
+        backend::accounts::create_user_with_role(&mut conn, &name, password, role)
             .await
             .unwrap();
         name
+    }
+
+    /// A client logged in (through the login call) as `user` with `password`.
+    pub async fn log_in_client(&self, user: &str, password: &str) -> reqwest::Client {
+        let client = self.client();
+        let (status, body) = self
+            .call(
+                &client,
+                "/api/login",
+                serde_json::json!({"username": user, "password": password}),
+            )
+            .await;
+        assert_eq!(status, 200, "login failed: {body}");
+        client
     }
 
     /// A client that keeps cookies and does not follow redirects. It comes from an address of
@@ -153,19 +173,13 @@ impl TestApp {
         )
     }
 
-    /// A client logged in as a new user.
+    /// A client logged in as a new admin.
     pub async fn logged_in(&self) -> (reqwest::Client, String) {
         let name = self.user("correct horse battery").await;
-        let client = self.client();
-        let (status, body) = self
-            .call(
-                &client,
-                "/api/login",
-                serde_json::json!({"username": name, "password": "correct horse battery"}),
-            )
-            .await;
-        assert_eq!(status, 200, "login failed: {body}");
-        (client, name)
+        (
+            self.log_in_client(&name, "correct horse battery").await,
+            name,
+        )
     }
 }
 

@@ -27,23 +27,16 @@ pub async fn get_container(id: ContainerId) -> Result<ContainerDetail, AppError>
     Ok(backend::services::containers::detail(&ctx.db, id).await?)
 }
 
-/// Opens one stored credential. The value goes to the browser only; it is never logged.
+/// Opens one stored credential, recorded in the container's activity. Admins open any; an
+/// operator only those of containers they created (403 otherwise). The value goes to the
+/// browser only; it is never logged.
 #[server(endpoint = "containers/reveal", input = server_fn::codec::Json)]
 pub async fn reveal_credential(id: ContainerId, name: String) -> Result<Credential, AppError> {
     use crate::ssr::{ServerContext, current_user};
-    use backend::models::credential::RevealError;
     let user = current_user().await?;
     let ctx = ServerContext::get()?;
-    let mut conn = ctx.conn().await?;
-    match backend::models::CredentialRow::reveal(&mut conn, &ctx.secrets, id, &name).await {
-        Ok(Some(credential)) => {
-            tracing::info!(user = %user.username, container.id = %id, credential = %name, "credential revealed");
-            Ok(credential)
-        }
-        Ok(None) => Err(AppError::NotFound),
-        Err(RevealError::Db(e)) => Err(e.into()),
-        Err(RevealError::Crypto(e)) => Err(e.into()),
-    }
+    let actor = user.actor();
+    Ok(backend::services::credentials::reveal(&ctx.db, &ctx.secrets, &actor, id, &name).await?)
 }
 
 /// Starts, shuts down, stops or restarts the container on its node and waits for Proxmox to
@@ -53,7 +46,7 @@ pub async fn power_container(id: ContainerId, action: PowerAction) -> Result<(),
     use crate::ssr::{ServerContext, current_user};
     let user = current_user().await?;
     let ctx = ServerContext::get()?;
-    backend::services::containers::power(&ctx.db, &ctx.secrets, id, action).await?;
+    backend::services::containers::power(&ctx.db, &ctx.secrets, id, action, &user.actor()).await?;
     ctx.live.refresh_all();
     tracing::info!(user = %user.username, container.id = %id, ?action, "power action done");
     Ok(())
@@ -66,7 +59,8 @@ pub async fn delete_container(id: ContainerId) -> Result<(), AppError> {
     use crate::ssr::{ServerContext, current_user};
     let user = current_user().await?;
     let ctx = ServerContext::get()?;
-    let destroyed = backend::services::containers::delete(&ctx.db, &ctx.secrets, id).await?;
+    let destroyed =
+        backend::services::containers::delete(&ctx.db, &ctx.secrets, id, &user.actor()).await?;
     tracing::info!(user = %user.username, container.id = %id, destroyed, "container deleted");
     Ok(())
 }

@@ -8,14 +8,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedInUser {
     pub username: String,
+    pub role: domain::user::Role,
+}
+
+impl SignedInUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == domain::user::Role::Admin
+    }
 }
 
 /// Checks the credentials and sets the session cookie.
 #[server(endpoint = "login", input = server_fn::codec::Json)]
 pub async fn login(username: String, password: String) -> Result<SignedInUser, AppError> {
-    use crate::ssr::{SESSION_COOKIE, ServerContext};
-    use axum::extract::ConnectInfo;
-    use std::net::SocketAddr;
+    use crate::ssr::{SESSION_COOKIE, ServerContext, request_client_address};
 
     let ctx = ServerContext::get()?;
     let username = username.trim().to_owned();
@@ -29,18 +34,7 @@ pub async fn login(username: String, password: String) -> Result<SignedInUser, A
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-        .await
-        .map(|ConnectInfo(addr)| addr.ip())
-        .map_err(|_| {
-            tracing::error!("login without the peer's address (serve with connect info)");
-            AppError::Internal
-        })?;
-    let headers = leptos_axum::extract::<http::HeaderMap>()
-        .await
-        .unwrap_or_default();
-    let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let address = ctx.client_address(peer, forwarded_for).to_string();
+    let address = request_client_address(&ctx).await?;
     let mut conn = ctx.conn().await?;
     let session = backend::accounts::login(
         &mut conn,
@@ -64,6 +58,7 @@ pub async fn login(username: String, password: String) -> Result<SignedInUser, A
     set_cookie(&cookie);
     Ok(SignedInUser {
         username: session.user.username,
+        role: session.user.role,
     })
 }
 
@@ -96,6 +91,7 @@ pub async fn who_am_i() -> Result<SignedInUser, AppError> {
     let user = crate::ssr::current_user().await?;
     Ok(SignedInUser {
         username: user.username,
+        role: user.role,
     })
 }
 

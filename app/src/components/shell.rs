@@ -1,7 +1,9 @@
-//! The frame around every signed-in page: top bar, navigation, log out. Sends a visitor without
-//! a session to the login page.
+//! The frame around every signed-in page: top bar, navigation (Users and Settings for admins
+//! only), the account link, log out. Sends a visitor without a session to the login page, and
+//! provides the signed-in account ([`SignedIn`]) to the pages.
 
 use crate::api::session::{logout, who_am_i};
+use crate::components::account::{SignedIn, is_admin};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
@@ -47,6 +49,10 @@ pub fn Shell() -> impl IntoView {
             go_to_login("/");
         }
     });
+    provide_context(SignedIn(Signal::derive(move || {
+        user.get().and_then(Result::ok)
+    })));
+    let admin = is_admin();
     let username = move || {
         user.get()
             .and_then(Result::ok)
@@ -62,10 +68,14 @@ pub fn Shell() -> impl IntoView {
                 <A href="/containers">"Containers"</A>
                 <A href="/templates">"Templates"</A>
                 <A href="/buckets">"Buckets"</A>
-                <A href="/settings">"Settings"</A>
+                <Show when=move || admin.get()>
+                    <A href="/users">"Users"</A>
+                    <A href="/settings">"Settings"</A>
+                </Show>
             </nav>
             <div class="session">
                 <span class="username" data-testid="signed-in-user">{username}</span>
+                <A href="/account">"Account"</A>
                 <button class="button button-quiet" on:click=move |_| { log_out.dispatch(()); }>
                     "Log out"
                 </button>

@@ -1,7 +1,10 @@
-//! Settings: the Proxmox VE nodes infrahaus manages.
+//! Settings: the Proxmox VE nodes infrahaus manages. Admins only; an operator who opens it is
+//! told so (and the server refuses their node changes with 403).
 
 use crate::api::nodes::{delete_node, list_nodes, save_node, test_node_connection};
+use crate::components::account::AdminOnly;
 use crate::components::field::{ErrorBanner, TextField, error_for};
+use crate::components::form_error::show_error;
 use crate::error::AppError;
 use domain::node::{ConnectionReport, NodeForm, NodeSummary, TlsTrust};
 use domain::{FieldErrors, NodeId};
@@ -75,6 +78,15 @@ impl NodeFormState {
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <AdminOnly title="Settings" what="add, change or delete Proxmox nodes">
+            <NodeSettings />
+        </AdminOnly>
+    }
+}
+
+#[component]
+fn NodeSettings() -> impl IntoView {
     let nodes = LocalResource::new(list_nodes);
     let state = NodeFormState::new();
     let form_open = RwSignal::new(false);
@@ -153,19 +165,6 @@ pub fn SettingsPage() -> impl IntoView {
         <Show when=move || form_open.get()>
             <NodeFormView state errors message report save test form_open />
         </Show>
-    }
-}
-
-fn show_error(error: AppError, errors: RwSignal<FieldErrors>, message: RwSignal<Option<String>>) {
-    match error {
-        AppError::Invalid(fields) => {
-            errors.set(fields);
-            message.set(None);
-        }
-        other => {
-            errors.set(FieldErrors::default());
-            message.set(Some(other.to_string()));
-        }
     }
 }
 

@@ -7,6 +7,7 @@ impl From<backend::services::ServiceError> for AppError {
         use backend::services::ServiceError as E;
         match err {
             E::Invalid { field, message } => AppError::field(field, message),
+            E::Forbidden(message) => AppError::Forbidden(message),
             E::NotFound => AppError::NotFound,
             E::Conflict(message) => AppError::Conflict(message),
             E::Unavailable(message) => AppError::Unavailable(message),
@@ -45,8 +46,15 @@ impl From<backend::accounts::AccountError> for AppError {
             E::Busy => AppError::Unavailable(
                 "The server is busy checking other logins; try again in a moment.".into(),
             ),
-            E::WeakPassword { min } => {
-                AppError::field("password", format!("Use at least {min} characters."))
+            E::Disabled => AppError::Forbidden(
+                "This account is disabled. Ask an admin to enable it again.".into(),
+            ),
+            E::WrongCurrentPassword => {
+                AppError::field("current_password", "This is not your current password.")
+            }
+            E::WeakPassword(message) => AppError::field("password", message),
+            E::UsernameTaken(name) => {
+                AppError::Conflict(format!("A user named {name} exists already."))
             }
             E::Database(e) => e.into(),
             E::Redis(e) => e.into(),

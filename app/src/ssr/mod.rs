@@ -6,4 +6,7 @@ pub mod errors;
 pub mod session;
 
 pub use context::ServerContext;
-pub use session::{CurrentUser, SESSION_COOKIE, current_user, resolve_session};
+pub use session::{
+    CurrentUser, SESSION_COOKIE, current_user, request_client_address, require_admin,
+    resolve_session,
+};

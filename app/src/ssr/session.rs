@@ -5,6 +5,7 @@ use crate::error::AppError;
 use backend::accounts::session_token_hash;
 use backend::models::Session;
 use domain::UserId;
+use domain::user::Role;
 
 /// Name of the HttpOnly cookie that holds the session token.
 pub const SESSION_COOKIE: &str = "infrahaus_session";
@@ -14,6 +15,7 @@ pub const SESSION_COOKIE: &str = "infrahaus_session";
 pub struct CurrentUser {
     pub id: UserId,
     pub username: String,
+    pub role: Role,
     /// Hash of the session token, to end exactly this session on logout.
     pub session_hash: Vec<u8>,
     /// When the session expires; open streams end then.
@@ -27,13 +29,29 @@ pub async fn resolve_session(
 ) -> Result<Option<CurrentUser>, AppError> {
     let hash = session_token_hash(token);
     let mut conn = ctx.conn().await?;
-    let found = Session::find_valid(&mut conn, &hash, chrono::Utc::now()).await?;
-    Ok(found.map(|(session, username)| CurrentUser {
+    let found = Session::find_signed_in(&mut conn, &hash, chrono::Utc::now()).await?;
+    Ok(found.map(|(session, user)| CurrentUser {
         id: session.user_id,
-        username,
+        username: user.username,
+        role: user.role,
         session_hash: hash,
         expires_at: session.expires_at,
     }))
+}
+
+impl CurrentUser {
+    /// Who the backend's services act for.
+    pub fn actor(&self) -> backend::audit::Actor {
+        backend::audit::Actor::user(self.id, self.username.clone(), self.role)
+    }
+}
+
+/// The signed-in user of the current call if they are an admin; `Forbidden` ("Only admins can
+/// `what`.") for an operator, `Unauthorized` without a session.
+pub async fn require_admin(what: &str) -> Result<CurrentUser, AppError> {
+    let user = current_user().await?;
+    user.actor().require_admin(what)?;
+    Ok(user)
 }
 
 /// The signed-in user of the current server-function call, or `Unauthorized`.
@@ -42,4 +60,23 @@ pub async fn current_user() -> Result<CurrentUser, AppError> {
         .await
         .map_err(|_| AppError::Unauthorized)?;
     Ok(user)
+}
+
+/// The address the current call comes from, as login throttling counts it (see
+/// [`ServerContext::client_address`]).
+pub async fn request_client_address(ctx: &ServerContext) -> Result<String, AppError> {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip())
+        .map_err(|_| {
+            tracing::error!("a call without the peer's address (serve with connect info)");
+            AppError::Internal
+        })?;
+    let headers = leptos_axum::extract::<http::HeaderMap>()
+        .await
+        .unwrap_or_default();
+    let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    Ok(ctx.client_address(peer, forwarded_for).to_string())
 }

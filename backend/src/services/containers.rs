@@ -3,6 +3,7 @@
 
 use super::ServiceError;
 use super::nodes::NodeError;
+use crate::audit::{self, Actor};
 use crate::crypto::SecretBox;
 use crate::db::DbPool;
 use crate::events::{EventSink, SinkConfig};
@@ -11,6 +12,7 @@ use crate::models::{ContainerRow, CredentialRow, NodeRow, ServiceRow};
 use crate::queue::{Job, Queue};
 use crate::redis::RedisClient;
 use domain::ContainerId;
+use domain::audit::AuditAction;
 use domain::container::{ContainerDetail, ContainerSummary, Lifecycle, Phase, PowerAction};
 use pve_client::{PveClient, PveError, Upid};
 use std::time::Duration;
@@ -62,12 +64,14 @@ fn summary(row: &ContainerRow, nodes: &[NodeRow]) -> ContainerSummary {
     }
 }
 
-/// Starts, shuts down or stops the container on its node and waits for Proxmox to finish.
+/// Starts, shuts down or stops the container on its node and waits for Proxmox to finish;
+/// recorded in the audit record for `actor` once done.
 pub async fn power(
     db: &DbPool,
     secrets: &SecretBox,
     id: ContainerId,
     action: PowerAction,
+    actor: &Actor,
 ) -> Result<(), ServiceError> {
     let target = Target::load(db, secrets, id).await?;
     if target.row.lifecycle == Lifecycle::Creating {
@@ -81,16 +85,20 @@ pub async fn power(
             target.row.vmid, target.node.name
         )));
     };
-    target.power(&node, action).await
+    target.power(&node, action).await?;
+    let detail = domain::audit::power_detail(action);
+    audit::record_done(db, actor, &target.row, AuditAction::Power, &detail).await;
+    Ok(())
 }
 
 /// Deletes the container: stops and destroys it on Proxmox (a container already gone there is
 /// fine), then forgets it. Refused while it is being created. Returns whether it was destroyed
-/// on the node.
+/// on the node. Recorded in the audit record for `actor` once done.
 pub async fn delete(
     db: &DbPool,
     secrets: &SecretBox,
     id: ContainerId,
+    actor: &Actor,
 ) -> Result<bool, ServiceError> {
     let target = Target::load(db, secrets, id).await?;
     if target.row.lifecycle == Lifecycle::Creating {
@@ -107,6 +115,8 @@ pub async fn delete(
     };
     let mut conn = super::conn(db).await?;
     ContainerRow::delete(&mut conn, id).await?;
+    drop(conn);
+    audit::record_done(db, actor, &target.row, AuditAction::Deleted, "").await;
     Ok(destroyed)
 }
 

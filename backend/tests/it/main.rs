@@ -7,3 +7,4 @@ mod events;
 mod models;
 mod queue;
 mod templates;
+mod users;

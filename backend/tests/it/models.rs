@@ -4,6 +4,7 @@ use backend::crypto::{Purpose, SecretBox};
 use backend::db::{self, DbConn};
 use backend::models::{NewNode, NodeRow, Session, User, is_unique_violation};
 use chrono::{Duration, Utc};
+use domain::user::Role;
 
 async fn conn() -> DbConn {
     let url = testkit::migrated_database().await;
@@ -58,7 +59,9 @@ async fn migrations_apply_on_an_empty_database_and_are_idempotent() {
 async fn users_are_unique_by_name() {
     let mut conn = conn().await;
     assert_eq!(User::count(&mut conn).await.unwrap(), 0);
-    let user = User::create(&mut conn, "alice", "hash-1").await.unwrap();
+    let user = User::create(&mut conn, "alice", "hash-1", Role::Admin)
+        .await
+        .unwrap();
     let found = User::find_by_username(&mut conn, "alice")
         .await
         .unwrap()
@@ -70,7 +73,7 @@ async fn users_are_unique_by_name() {
             .unwrap()
             .is_none()
     );
-    let duplicate = User::create(&mut conn, "alice", "hash-2")
+    let duplicate = User::create(&mut conn, "alice", "hash-2", Role::Admin)
         .await
         .unwrap_err();
     assert!(is_unique_violation(&duplicate));
@@ -90,7 +93,9 @@ async fn users_are_unique_by_name() {
 #[tokio::test]
 async fn sessions_expire_and_end() {
     let mut conn = conn().await;
-    let user = User::create(&mut conn, "carol", "h").await.unwrap();
+    let user = User::create(&mut conn, "carol", "h", Role::Admin)
+        .await
+        .unwrap();
     let now = Utc::now();
     Session::create(
         &mut conn,

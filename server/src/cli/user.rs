@@ -1,8 +1,10 @@
-//! `server user create|reset-password|ensure`: accounts from the command line. Passwords are read
-//! from standard input (first line), never from arguments.
+//! `server user create|reset-password|create-first`: accounts from the command line. Passwords
+//! are read from standard input (first line), never from arguments. User names and passwords
+//! follow the users page's rules ([`domain::user`]).
 
 use backend::config::BackendConfig;
 use clap::Subcommand;
+use domain::user::Role;
 use std::io::BufRead;
 
 #[derive(Subcommand)]
@@ -11,13 +13,16 @@ pub enum UserCommand {
     Create {
         #[arg(long)]
         username: String,
+        /// `admin` or `operator`. Default: admin for the first account, operator after that.
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
     },
     /// Set a new password (read from stdin) and end the user's sessions.
     ResetPassword {
         #[arg(long)]
         username: String,
     },
-    /// Create the user only if there is no user at all; prints whether it did.
+    /// Create the user, an admin, only if there is no user at all; prints whether it did.
     CreateFirst {
         #[arg(long)]
         username: String,
@@ -33,15 +38,17 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 fn check_username(name: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)),
-        "user names have 1 to 64 letters, digits, dots, dashes, underscores or @"
-    );
-    Ok(())
+    match domain::user::username(name) {
+        Ok(checked) if checked == name => Ok(()),
+        Ok(_) => anyhow::bail!("user name: no spaces around it"),
+        Err(message) => anyhow::bail!("user name: {message}"),
+    }
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    value
+        .parse()
+        .map_err(|_| "the role is admin or operator".to_owned())
 }
 
 pub async fn run(command: UserCommand) -> anyhow::Result<()> {
@@ -50,11 +57,16 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
     let pool = backend::db::pool(&config.database_url, 1)?;
     let mut conn = pool.get().await?;
     match command {
-        UserCommand::Create { username } => {
+        UserCommand::Create { username, role } => {
             check_username(&username)?;
             let password = read_password()?;
-            backend::accounts::create_user(&mut conn, &username, &password).await?;
-            println!("created user {username}");
+            let role = match role {
+                Some(role) => role,
+                None if backend::models::User::count(&mut conn).await? == 0 => Role::Admin,
+                None => Role::Operator,
+            };
+            backend::accounts::create_user_with_role(&mut conn, &username, &password, role).await?;
+            println!("created user {username} ({role})");
         }
         UserCommand::ResetPassword { username } => {
             let password = read_password()?;
@@ -69,8 +81,9 @@ pub async fn run(command: UserCommand) -> anyhow::Result<()> {
                 return Ok(());
             }
             let password = read_password()?;
-            backend::accounts::create_user(&mut conn, &username, &password).await?;
-            println!("created user {username}");
+            backend::accounts::create_user_with_role(&mut conn, &username, &password, Role::Admin)
+                .await?;
+            println!("created user {username} (admin)");
         }
     }
     Ok(())

@@ -2,8 +2,6 @@
 
 use backend::crypto::{Purpose, SecretBox};
 use backend::models::NodeRow;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 fn node_add(
     database_url: &str,
@@ -11,27 +9,12 @@ fn node_add(
     args: &[&str],
     secret: &str,
 ) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("node")
-        .arg("add")
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("REDIS_URL", testkit::redis_url())
-        .env("INFRAHAUS_SECRET_KEY_FILE", key_file)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{secret}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let args: Vec<&str> = ["node", "add"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    let env = [("INFRAHAUS_SECRET_KEY_FILE", key_file)];
+    crate::cli::run_server(&args, database_url, &env, secret)
 }
 
 #[tokio::test]

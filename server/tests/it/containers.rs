@@ -145,7 +145,7 @@ async fn state_on_sim(client: &PveClient, vmid: u32) -> GuestState {
     client.lxc_status("pve", vmid).await.unwrap().status
 }
 
-async fn exists_on_sim(client: &PveClient, vmid: u32) -> bool {
+pub(crate) async fn exists_on_sim(client: &PveClient, vmid: u32) -> bool {
     client
         .cluster_resources(Some("vm"))
         .await

@@ -4,13 +4,17 @@
 //! process under nextest.
 
 mod api_contract;
+mod audit;
 mod auth;
 mod browser;
 mod browser_live;
 mod browser_progress;
 mod browser_templates;
+mod browser_users;
 mod browser_wizard;
+mod cli;
 mod cli_node;
+mod cli_user;
 mod containers;
 mod create;
 mod health;
@@ -18,3 +22,4 @@ mod live_status;
 mod nodes;
 mod progress;
 mod templates_api;
+mod users;

@@ -529,6 +529,39 @@ async fn a_password_reset_ends_every_stream_of_the_user() {
 }
 
 #[tokio::test]
+async fn disabling_an_account_ends_every_stream_of_the_user() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.logged_in().await;
+    let name = app
+        .user_with_role("correct horse battery", domain::user::Role::Operator)
+        .await;
+    let first = log_in(&app, &name).await;
+    let second = log_in(&app, &name).await;
+    let container = app.container(Lifecycle::Creating).await;
+    let mut streams = vec![
+        open(&app, &first, container).await,
+        open(&app, &second, container).await,
+    ];
+    let mut unrelated = open(&app, &admin, container).await;
+
+    let id = crate::audit::id_of(&app, &name).await;
+    let (status, body) = app
+        .call(
+            &admin,
+            "/api/users/set_disabled",
+            serde_json::json!({"id": id, "disabled": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for stream in &mut streams {
+        ends_soon(stream, "a stream of the disabled user").await;
+    }
+    let again = first.get(url(&app, container)).send().await.unwrap();
+    assert_eq!(again.status(), 401);
+    still_open(&app, &mut unrelated, container, 1).await;
+}
+
+#[tokio::test]
 async fn a_stream_ends_when_its_session_expires() {
     let app = TestApp::start_with_session(chrono::Duration::seconds(3)).await;
     let (client, _) = app.logged_in().await;

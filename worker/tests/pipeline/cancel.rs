@@ -109,7 +109,8 @@ async fn a_creation_cancelled_while_a_script_runs_stops_at_the_next_checkpoint()
     assert!(!transcript.contains("next script ran"), "{transcript}");
     assert_eq!(status(&world, 171).await, GuestState::Stopped);
     // Delete works from there.
-    let destroyed = backend::services::containers::delete(&world.db, &world.secrets, id)
+    let actor = backend::audit::Actor::without_account("test");
+    let destroyed = backend::services::containers::delete(&world.db, &world.secrets, id, &actor)
         .await
         .unwrap();
     assert!(destroyed);

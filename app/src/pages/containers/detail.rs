@@ -3,6 +3,7 @@
 //! log history, and its actions.
 
 use super::actions::ContainerActions;
+use super::activity::ContainerActivity;
 use super::live::{NodeStatus, use_live_one};
 use super::health::ServiceHealthList;
 use super::log_view::LogViewer;
@@ -118,6 +119,7 @@ fn DetailBody(
             </section>
         </div>
         <NodeTasks id />
+        <ContainerActivity id />
     }
 }
 

@@ -3,6 +3,7 @@
 //! actions).
 
 pub mod actions;
+pub mod activity;
 pub mod cancel;
 pub mod detail;
 pub mod health;
