@@ -21,7 +21,7 @@ if [ "$DEMO" = 1 ]; then packages+=(-p pvesim); fi
 if [ -x "$TARGET/release/server" ] && [ -d "$TARGET/web" ]; then
   say "building (a rebuild: seconds to a minute)"
 else
-  say "building for the first time: 20 minutes or more on 2 cores (about 37 CPU-minutes: tools, web app and binaries side by side)"
+  say "building for the first time: about 16 minutes on an idle 2-core machine, longer while other builds run (about 37 CPU-minutes: tools, web app and binaries side by side)"
 fi
 trap 'for p in "${BUILD_PIDS[@]}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done' EXIT INT TERM
 say "building server, worker and simulator in the background (cargo build --release; log in .run/build-binaries.log)"

@@ -101,6 +101,7 @@ pub async fn store_and_enqueue(
                 .returning(ContainerRow::as_returning())
                 .get_result(conn)
                 .await?;
+            crate::models::RunRow::insert_creation(conn, row.id, new.created_by).await?;
             Ok(Stored::Created(row.id))
         })
         .await;
@@ -126,7 +127,7 @@ pub async fn store_and_enqueue(
     Ok(Stored::Created(id))
 }
 
-/// Queues a job again for every container left `creating` without one: the create call commits
+/// Queues a job again for every container left `creating` (or `updating`) without one: the create call commits
 /// the row before it queues the job, so a server that dies in between leaves such a row, and so
 /// would a queue that lost its data. Only rows unchanged for `quiet_for` are considered (a create
 /// call in progress is left alone); a container whose job is still open is skipped by the queue's
@@ -140,7 +141,7 @@ pub async fn requeue_stalled(
     let cutoff = chrono::Utc::now()
         - chrono::Duration::from_std(quiet_for).unwrap_or(chrono::Duration::zero());
     let stalled: Vec<ContainerId> = containers::table
-        .filter(containers::lifecycle.eq(Lifecycle::Creating))
+        .filter(containers::lifecycle.eq_any([Lifecycle::Creating, Lifecycle::Updating]))
         .filter(containers::updated_at.lt(cutoff))
         .select(containers::id)
         .load(conn)

@@ -146,6 +146,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    container_runs (container_id, number) {
+        container_id -> Uuid,
+        number -> Int4,
+        kind -> Text,
+        source -> Nullable<Text>,
+        first_seq -> Int8,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        outcome -> Nullable<Text>,
+        started_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     container_events (container_id, seq) {
         container_id -> Uuid,
         seq -> Int8,
@@ -205,10 +219,12 @@ diesel::joinable!(template_buckets -> package_buckets (bucket_id));
 diesel::joinable!(containers -> pve_nodes (node_id));
 diesel::joinable!(containers -> templates (template_id));
 diesel::joinable!(container_events -> containers (container_id));
+diesel::joinable!(container_runs -> containers (container_id));
 diesel::joinable!(container_services -> containers (container_id));
 diesel::joinable!(container_credentials -> containers (container_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    container_runs,
     users,
     sessions,
     pve_nodes,

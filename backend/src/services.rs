@@ -8,13 +8,14 @@
 //!   they write.
 //! - [`templates`]: saving a template from the editor.
 //! - [`cancel`]: cancelling a creation, and whether a worker holds it.
+//! - [`status`]: live status and usage of containers, from pollers shared by every viewer.
+//! - [`node_tasks`]: a container's Proxmox tasks and their logs.
 //! - [`users`]: the users page's accounts (list, add, disable, reset, role) and changing one's
 //!   own password.
 //! - [`credentials`]: revealing a container's credential, for whom it may, with an audit record.
 //! - [`activity`]: the audit record as the container page and the users page show it.
+//! - [`updates`]: re-applying a ready container's template as an update run.
 //! - [`health`]: a container's last service-health report, and asking a worker for a check.
-//! - [`status`]: live status and usage of containers, from pollers shared by every viewer.
-//! - [`node_tasks`]: a container's Proxmox tasks and their logs.
 
 pub mod activity;
 pub mod cancel;
@@ -25,6 +26,7 @@ pub mod node_tasks;
 pub mod nodes;
 pub mod status;
 pub mod templates;
+pub mod updates;
 pub mod users;
 
 /// Why a service call did not go through. The texts are written for the person using the app.

@@ -120,8 +120,12 @@ async fn wait_ready(db: &DbPool, id: ContainerId, worker: &mut Proc) -> anyhow::
         match row.lifecycle {
             Lifecycle::Ready => return Ok(()),
             Lifecycle::Error => bail!("the job failed: {:?}", row.error_message),
-            Lifecycle::Creating if Instant::now() > limit => bail!("not ready within 120 s"),
-            Lifecycle::Creating => tokio::time::sleep(Duration::from_millis(50)).await,
+            Lifecycle::Creating | Lifecycle::Updating if Instant::now() > limit => {
+                bail!("not ready within 120 s")
+            }
+            Lifecycle::Creating | Lifecycle::Updating => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
         }
     }
 }

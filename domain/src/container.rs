@@ -12,8 +12,10 @@ text_enum!(
         Creating => "creating",
         /// Created, started and configured.
         Ready => "ready",
-        /// Creation failed; the events say why.
+        /// Creation (or an update) failed; the events say why.
         Error => "error",
+        /// Ready, and a worker is applying its template again (an update run).
+        Updating => "updating",
     }
 );
 
@@ -84,6 +86,14 @@ impl Cancelled {
     /// True for a message [`Cancelled::message`] made.
     pub fn is_cancel_message(message: &str) -> bool {
         message.starts_with(Self::PREFIX)
+    }
+}
+
+impl Lifecycle {
+    /// True while a worker has a run of this container to do (creation or update): power,
+    /// delete and another update wait until it ends.
+    pub fn is_running_a_job(self) -> bool {
+        matches!(self, Lifecycle::Creating | Lifecycle::Updating)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod event;
 pub mod health;
 pub mod ids;
 pub mod node;
+pub mod run;
 pub mod spec;
 pub mod task;
 pub mod template;

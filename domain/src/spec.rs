@@ -3,8 +3,10 @@
 //! wizard edits); and the create form that adds the root password.
 
 mod draft;
+mod setup;
 
 pub use draft::{ContainerDraft, Ipv4Setup, os_template_volid};
+pub use setup::Setup;
 
 use crate::template::{Package, Script, TemplateFile};
 use crate::validation::FieldErrors;

@@ -2,7 +2,7 @@
 //! simulator, on a [`TestApp`]'s database, Redis and queue.
 
 use backend::crypto::Purpose;
-use backend::models::{ContainerRow, NewNode, NodeRow};
+use backend::models::{NewNode, NodeRow};
 use domain::spec::ContainerDraft;
 use domain::{ContainerId, NodeId};
 use std::time::Duration;
@@ -116,7 +116,8 @@ impl RealWorker {
         }
     }
 
-    /// Inserts and queues a container the way the create function does.
+    /// Stores and queues a container the way the create call does (its creation run
+    /// included).
     pub async fn create(&self, app: &TestApp, draft: &ContainerDraft) -> ContainerId {
         let spec = testkit::fixtures::checked(draft);
         let sealed = app
@@ -124,15 +125,11 @@ impl RealWorker {
             .secrets
             .seal_str(Purpose::RootPassword, "Root-Pw-5521");
         let new = testkit::fixtures::new_container(&spec, Some(sealed));
-        let id = new.id;
         let mut conn = app.ctx.db.get().await.unwrap();
-        ContainerRow::insert(&mut conn, &new).await.unwrap();
-        app.ctx
-            .queue
-            .enqueue(&backend::queue::Job { container_id: id })
+        backend::creation::store_and_enqueue(&mut conn, &app.ctx.queue, &new, uuid::Uuid::new_v4())
             .await
-            .unwrap();
-        id
+            .expect("stored and queued")
+            .id()
     }
 }
 

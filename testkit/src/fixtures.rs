@@ -1,7 +1,7 @@
 //! Rows the suites start from, made the way the product makes them: a node registered at an
 //! address nothing answers on, a checked container spec, and a container row for it.
 
-use backend::models::{ContainerRow, NewContainer, NewNode, NodeRow};
+use backend::models::{ContainerRow, NewContainer, NewNode, NodeRow, RunRow};
 use diesel_async::AsyncPgConnection;
 use domain::container::Lifecycle;
 use domain::spec::{ContainerDraft, ContainerSpec, Ipv4Setup};
@@ -26,6 +26,15 @@ pub async fn unreachable_node(conn: &mut AsyncPgConnection) -> NodeRow {
     )
     .await
     .expect("insert a node")
+}
+
+/// An apt package without a pinned version.
+pub fn apt(name: &str) -> domain::template::Package {
+    domain::template::Package {
+        name: name.into(),
+        manager: domain::template::PackageManager::Apt,
+        version: None,
+    }
 }
 
 /// The smallest draft the create call accepts: DHCP on `vmbr0`, `local-lvm`, Debian 12.
@@ -70,7 +79,8 @@ pub fn new_container(spec: &ContainerSpec, root_password_enc: Option<Vec<u8>>) -
     }
 }
 
-/// Stores a container row for `spec` in `lifecycle`, without a root password.
+/// Stores a container row for `spec` in `lifecycle`, without a root password, with its
+/// creation run.
 pub async fn container(
     conn: &mut AsyncPgConnection,
     spec: &ContainerSpec,
@@ -80,8 +90,12 @@ pub async fn container(
         lifecycle,
         ..new_container(spec, None)
     };
-    ContainerRow::insert(conn, &new)
+    let id = ContainerRow::insert(conn, &new)
         .await
         .expect("insert a container")
-        .id
+        .id;
+    RunRow::insert_creation(conn, id, None)
+        .await
+        .expect("insert its creation run");
+    id
 }

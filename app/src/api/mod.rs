@@ -12,4 +12,5 @@ pub mod resources;
 pub mod session;
 pub mod status;
 pub mod templates;
+pub mod updates;
 pub mod users;

@@ -9,13 +9,13 @@
 
 use super::{Redactor, channel, encode};
 use crate::db::DbPool;
-use crate::models::ContainerRow;
 use crate::models::event::EventRow;
+use crate::models::{ContainerRow, RunRow};
 use crate::redis::RedisClient;
 use chrono::{SubsecRound, Utc};
 use diesel_async::AsyncConnection;
 use domain::ContainerId;
-use domain::container::{Lifecycle, Phase};
+use domain::container::{Cancelled, Lifecycle, Phase};
 use domain::event::{EventKind, LogStream, ProgressEvent, ScriptProgress};
 use fred::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -265,7 +265,8 @@ impl Shared {
             match settle {
                 Settle::Ready { checkpoint } => {
                     ContainerRow::set_checkpoint(conn, container_id, checkpoint).await?;
-                    ContainerRow::set_lifecycle(conn, container_id, Lifecycle::Ready, None).await
+                    ContainerRow::set_lifecycle(conn, container_id, Lifecycle::Ready, None).await?;
+                    RunRow::finish_latest(conn, container_id, "ready").await
                 }
                 Settle::Failed => {
                     ContainerRow::set_lifecycle(
@@ -274,7 +275,13 @@ impl Shared {
                         Lifecycle::Error,
                         Some(&message),
                     )
-                    .await
+                    .await?;
+                    let outcome = if Cancelled::is_cancel_message(&message) {
+                        "cancelled"
+                    } else {
+                        "error"
+                    };
+                    RunRow::finish_latest(conn, container_id, outcome).await
                 }
             }
         })

@@ -118,11 +118,13 @@ impl ContainerRow {
             .map(drop)
     }
 
-    /// Moves a failed container back to `creating` and clears its error; false (nothing
-    /// changed) unless it was in `error`, so two retries at once queue one job.
+    /// Moves a failed container back to `to` (`creating`, or `updating` when an update run
+    /// failed) and clears its error; false (nothing changed) unless it was in `error`, so two
+    /// retries at once queue one job.
     pub async fn retry_from_error(
         conn: &mut AsyncPgConnection,
         id: ContainerId,
+        to: Lifecycle,
     ) -> QueryResult<bool> {
         let changed = diesel::update(
             containers::table
@@ -130,7 +132,7 @@ impl ContainerRow {
                 .filter(containers::lifecycle.eq(Lifecycle::Error)),
         )
         .set((
-            containers::lifecycle.eq(Lifecycle::Creating),
+            containers::lifecycle.eq(to),
             containers::error_message.eq(None::<String>),
             containers::updated_at.eq(diesel::dsl::now),
         ))

@@ -8,12 +8,13 @@ use crate::crypto::SecretBox;
 use crate::db::DbPool;
 use crate::events::{EventSink, SinkConfig};
 use crate::models::event::EventRow;
-use crate::models::{ContainerRow, CredentialRow, NodeRow, ServiceRow};
+use crate::models::{ContainerRow, CredentialRow, NodeRow, RunRow, ServiceRow};
 use crate::queue::{Job, Queue};
 use crate::redis::RedisClient;
 use domain::ContainerId;
 use domain::audit::AuditAction;
 use domain::container::{ContainerDetail, ContainerSummary, Lifecycle, Phase, PowerAction};
+use domain::run::RunKind;
 use pve_client::{PveClient, PveError, Upid};
 use std::time::Duration;
 
@@ -74,9 +75,9 @@ pub async fn power(
     actor: &Actor,
 ) -> Result<(), ServiceError> {
     let target = Target::load(db, secrets, id).await?;
-    if target.row.lifecycle == Lifecycle::Creating {
+    if target.row.lifecycle.is_running_a_job() {
         return Err(ServiceError::Conflict(
-            "The container is still being created; wait until it is ready.".into(),
+            "The container is still being created or updated; wait until it is ready.".into(),
         ));
     }
     let Some(node) = target.locate().await? else {
@@ -101,9 +102,11 @@ pub async fn delete(
     actor: &Actor,
 ) -> Result<bool, ServiceError> {
     let target = Target::load(db, secrets, id).await?;
-    if target.row.lifecycle == Lifecycle::Creating {
+    if target.row.lifecycle.is_running_a_job() {
         return Err(ServiceError::Conflict(
-            "The container is still being created; wait until it is ready or has failed.".into(),
+            "The container is still being created or updated; wait until it is ready or has \
+             failed."
+                .into(),
         ));
     }
     let destroyed = match target.locate().await? {
@@ -130,12 +133,18 @@ pub async fn retry(
     id: ContainerId,
 ) -> Result<(), ServiceError> {
     let mut conn = super::conn(db).await?;
-    if !ContainerRow::retry_from_error(&mut conn, id).await? {
+    let latest = RunRow::latest(&mut conn, id).await?;
+    let to = match latest.map(|run| run.kind) {
+        Some(RunKind::Update) => Lifecycle::Updating,
+        _ => Lifecycle::Creating,
+    };
+    if !ContainerRow::retry_from_error(&mut conn, id, to).await? {
         ContainerRow::find(&mut conn, id).await?;
         return Err(ServiceError::Conflict(
             "Only a container whose creation failed can be retried.".into(),
         ));
     }
+    RunRow::reopen_latest(&mut conn, id).await?;
     drop(conn);
     note_retry(db, redis, id).await;
     queue

@@ -5,4 +5,5 @@
 mod metrics;
 mod product;
 mod service_health;
+mod update;
 mod worker_browser;

@@ -22,4 +22,5 @@ mod live_status;
 mod nodes;
 mod progress;
 mod templates_api;
+mod updates;
 mod users;

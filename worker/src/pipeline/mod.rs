@@ -51,7 +51,6 @@ use backend::events::{EventSink, Redactor, SinkConfig};
 use backend::models::ContainerRow;
 use backend::redis::RedisClient;
 use domain::ContainerId;
-use domain::container::Lifecycle;
 use remote_shell::{DeployKey, RetryPolicy};
 use tracing::Instrument;
 
@@ -142,8 +141,8 @@ impl Pipeline {
                 return JobOutcome::Retry;
             }
         };
-        if row.lifecycle != Lifecycle::Creating {
-            tracing::info!(lifecycle = %row.lifecycle, "the container is not being created; nothing to do");
+        if !row.lifecycle.is_running_a_job() {
+            tracing::info!(lifecycle = %row.lifecycle, "the container is not being created or updated; nothing to do");
             return JobOutcome::Done;
         }
         let sink = match EventSink::open(

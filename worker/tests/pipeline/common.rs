@@ -11,7 +11,7 @@ use backend::models::event::EventRow;
 use backend::models::{ContainerRow, NewNode, NodeRow};
 use backend::queue::{Job, Queue, QueueKeys, Reader};
 use backend::redis::RedisClient;
-use domain::container::{Lifecycle, Phase};
+use domain::container::Phase;
 use domain::event::{EventKind, ProgressEvent};
 use domain::spec::{ContainerDraft, Ipv4Setup};
 use domain::template::{FilePolicy, Package, PackageManager, Script, TemplateFile};
@@ -190,13 +190,16 @@ impl World {
     }
 
     /// Inserts the container row (lifecycle `creating`, root password sealed) for `draft`,
-    /// which must pass the create call's checks.
+    /// which must pass the create call's checks, with its creation run, as the create call does.
     pub async fn insert(&self, draft: &ContainerDraft) -> ContainerId {
         let spec = testkit::fixtures::checked(draft);
         let sealed = self.secrets.seal_str(Purpose::RootPassword, ROOT_PASSWORD);
         let new = testkit::fixtures::new_container(&spec, Some(sealed));
         let mut conn = self.db.get().await.unwrap();
         ContainerRow::insert(&mut conn, &new).await.unwrap();
+        backend::models::RunRow::insert_creation(&mut conn, new.id, None)
+            .await
+            .unwrap();
         new.id
     }
 
@@ -238,9 +241,9 @@ impl World {
             .join("\n")
     }
 
-    /// Waits until the container is no longer `creating`.
+    /// Waits until the container is no longer `creating` or `updating`.
     pub async fn wait_finished(&self, id: ContainerId) -> ContainerRow {
-        self.wait_until(id, |row, _| row.lifecycle != Lifecycle::Creating)
+        self.wait_until(id, |row, _| !row.lifecycle.is_running_a_job())
             .await
     }
 

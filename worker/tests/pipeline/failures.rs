@@ -39,7 +39,11 @@ async fn assert_failed(world: &World, id: domain::ContainerId) -> String {
 /// The app's Retry: back to `creating`, queued again.
 async fn retry(world: &World, id: domain::ContainerId) {
     let mut conn = world.db.get().await.unwrap();
-    assert!(ContainerRow::retry_from_error(&mut conn, id).await.unwrap());
+    assert!(
+        ContainerRow::retry_from_error(&mut conn, id, Lifecycle::Creating)
+            .await
+            .unwrap()
+    );
     drop(conn);
     world.enqueue(id).await;
 }

@@ -13,3 +13,4 @@ mod notify;
 mod runner;
 mod sigterm;
 mod takeover;
+mod update;

@@ -4,10 +4,11 @@
 
 use super::actions::ContainerActions;
 use super::activity::ContainerActivity;
-use super::live::{NodeStatus, use_live_one};
 use super::health::ServiceHealthList;
+use super::live::{NodeStatus, use_live_one};
 use super::log_view::LogViewer;
 use super::node_tasks::NodeTasks;
+use super::runs::{ReapplyTemplate, RunsList};
 use super::services::{CredentialsList, ServicesList};
 use super::stream::Progress;
 use super::{LifecycleBadge, container_id_param};
@@ -84,9 +85,14 @@ fn DetailBody(
                 <a href=format!("/containers/{id}/progress")>"Watch the progress"</a>
             </p>
         </Show>
+        <Show when=move || lifecycle == Lifecycle::Updating>
+            <p class="banner banner-warn">
+                "This container is being updated: its template is applied again. See the newest run below."
+            </p>
+        </Show>
         {detail.error_message.clone().map(|m| view! {
             <div class="banner banner-error" role="alert">
-                <strong>"Creation failed: "</strong>{m}
+                <strong>"The last run failed: "</strong>{m}
             </div>
         })}
         <section class="card" aria-label="Actions">
@@ -119,6 +125,8 @@ fn DetailBody(
             </section>
         </div>
         <NodeTasks id />
+        <ReapplyTemplate id lifecycle from_template=detail.spec.as_ref().is_some_and(|s| s.template_id.is_some()) />
+        <RunsList id />
         <ContainerActivity id />
     }
 }

@@ -12,6 +12,7 @@ pub mod live;
 pub mod log_view;
 pub mod node_tasks;
 pub mod progress;
+pub mod runs;
 pub mod services;
 pub mod stepper;
 pub mod stream;
@@ -28,6 +29,7 @@ pub fn LifecycleBadge(lifecycle: Lifecycle) -> impl IntoView {
         Lifecycle::Creating => ("badge badge-creating", "◔", "Creating"),
         Lifecycle::Ready => ("badge badge-ready", "✓", "Ready"),
         Lifecycle::Error => ("badge badge-error", "✕", "Failed"),
+        Lifecycle::Updating => ("badge badge-creating", "◔", "Updating"),
     };
     view! {
         <span class=class data-lifecycle=lifecycle.as_str()>

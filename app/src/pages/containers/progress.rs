@@ -1,6 +1,7 @@
 //! `/containers/:id/progress`: a creation as it happens. Connecting, streaming, then either the
 //! services and credentials (complete) or the error with Retry and Delete (error). A reload
-//! replays the whole history and carries on.
+//! replays the whole history and carries on. `?run=N` shows one run (the creation is run 1,
+//! updates follow): its events only, titled as an update when it is one.
 
 use super::actions::ContainerActions;
 use super::cancel::{CancelCreation, WorkerWait};
@@ -10,16 +11,22 @@ use super::services::{CredentialsList, ServicesList};
 use super::stepper::Stepper;
 use super::stream::{Progress, StreamStatus};
 use crate::api::containers::get_container;
+use crate::api::updates::container_runs;
 use domain::ContainerId;
 use domain::container::{Cancelled, Lifecycle};
+use domain::run::RunKind;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ProgressPage() -> impl IntoView {
     let id = container_id_param();
-    move || match id.get() {
-        Some(id) => view! { <ProgressView id /> }.into_any(),
-        None => view! {
+    let query = use_query_map();
+    let run = move || query.with(|q| q.get("run").and_then(|n| n.parse::<i32>().ok()));
+    move || match (id.get(), run()) {
+        (Some(id), None) => view! { <ProgressView id /> }.into_any(),
+        (Some(id), Some(number)) => view! { <RunProgress id number /> }.into_any(),
+        (None, _) => view! {
             <h1>"Container not found"</h1>
             <p><a href="/containers">"Back to the containers"</a></p>
         }
@@ -27,9 +34,45 @@ pub fn ProgressPage() -> impl IntoView {
     }
 }
 
+/// One run's progress: its events only, from its first to the next run's first.
 #[component]
-fn ProgressView(id: ContainerId) -> impl IntoView {
-    let progress = Progress::open(id);
+fn RunProgress(id: ContainerId, number: i32) -> impl IntoView {
+    let runs = LocalResource::new(move || container_runs(id));
+    move || {
+        runs.get().map(|result| {
+            let runs = match result {
+                Ok(runs) => runs,
+                Err(e) => {
+                    return view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }
+                        .into_any();
+                }
+            };
+            let Some(run) = runs.iter().find(|r| r.number == number) else {
+                return view! {
+                    <h1>"Run not found"</h1>
+                    <p><a href=format!("/containers/{id}")>"Back to the container"</a></p>
+                }
+                .into_any();
+            };
+            let until = runs
+                .iter()
+                .find(|r| r.number == number + 1)
+                .map(|r| r.first_seq);
+            let progress = Progress::open_range(id, run.first_seq - 1, until);
+            view! { <ProgressView id progress kind=run.kind /> }.into_any()
+        })
+    }
+}
+
+#[component]
+fn ProgressView(
+    id: ContainerId,
+    #[prop(optional)] progress: Option<Progress>,
+    #[prop(optional)] kind: Option<RunKind>,
+) -> impl IntoView {
+    let progress = progress.unwrap_or_else(|| Progress::open(id));
+    let updating = kind == Some(RunKind::Update);
+    let doing = if updating { "Updating" } else { "Creating" };
     let detail = LocalResource::new(move || get_container(id));
     // Services and credentials are found in the last phase: read them again once it is done.
     Effect::new(move |was_complete: Option<bool>| {
@@ -78,9 +121,9 @@ fn ProgressView(id: ContainerId) -> impl IntoView {
         <div class="page-head">
             <h1>{move || match progress.status.get() {
                 StreamStatus::Complete => format!("{} is ready", hostname()),
-                StreamStatus::Failed if cancelled() => format!("Creating {} was cancelled", hostname()),
-                StreamStatus::Failed => format!("Creating {} failed", hostname()),
-                _ => format!("Creating {}", hostname()),
+                StreamStatus::Failed if cancelled() => format!("{doing} {} was cancelled", hostname()),
+                StreamStatus::Failed => format!("{doing} {} failed", hostname()),
+                _ => format!("{doing} {}", hostname()),
             }}</h1>
             <span class="page-links">
                 <a href=container_href.clone()>"Container page"</a>
@@ -97,7 +140,9 @@ fn ProgressView(id: ContainerId) -> impl IntoView {
             <Stepper progress />
             <Show when=running>
                 <WorkerWait id />
-                <CancelCreation id />
+                <Show when=move || !updating>
+                    <CancelCreation id />
+                </Show>
             </Show>
             <Show when=move || progress.status.get() == StreamStatus::Lost>
                 <div class="banner banner-warn" role="alert">
@@ -110,11 +155,11 @@ fn ProgressView(id: ContainerId) -> impl IntoView {
             <CompletePanel id detail />
         </Show>
         <Show when=move || progress.status.get() == StreamStatus::Failed>
-            <FailedPanel id progress />
+            <FailedPanel id progress updating />
         </Show>
         <section class="card" aria-labelledby="log-heading">
             <h2 id="log-heading">"Log"</h2>
-            <LogViewer events=progress.events label="Creation log" />
+            <LogViewer events=progress.events label=if updating { "Update log" } else { "Creation log" } />
         </section>
     }
 }
@@ -150,7 +195,7 @@ fn CompletePanel(id: ContainerId, detail: Detail) -> impl IntoView {
 
 /// The failure: its message, and Retry or Delete.
 #[component]
-fn FailedPanel(id: ContainerId, progress: Progress) -> impl IntoView {
+fn FailedPanel(id: ContainerId, progress: Progress, updating: bool) -> impl IntoView {
     let message = move || {
         progress
             .terminal
@@ -164,7 +209,11 @@ fn FailedPanel(id: ContainerId, progress: Progress) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="failed-heading" data-testid="failed-panel">
             <div class="banner banner-error" role="alert">
-                <h2 id="failed-heading">{move || if cancelled() { "Creation cancelled" } else { "Creation failed" }}</h2>
+                <h2 id="failed-heading">{move || match (cancelled(), updating) {
+                    (true, _) => "Creation cancelled",
+                    (false, true) => "Update failed",
+                    (false, false) => "Creation failed",
+                }}</h2>
                 <p data-testid="failure-message">{message}</p>
                 <p class="muted">"The log below shows what happened. Retry resumes after the last finished step."</p>
             </div>

@@ -51,6 +51,8 @@ pub struct Progress {
     /// The newest event when it is terminal.
     pub terminal: RwSignal<Option<ProgressEvent>>,
     container: ContainerId,
+    /// Events from this `seq` on belong to a later run: ignored, and the stream closed.
+    until: Option<i64>,
     last_seq: StoredValue<i64>,
     pending: StoredValue<Vec<ProgressEvent>>,
     flush_scheduled: StoredValue<bool>,
@@ -60,6 +62,12 @@ pub struct Progress {
 impl Progress {
     /// Opens the stream of `container` from its first event; closed when the owner is cleaned up.
     pub fn open(container: ContainerId) -> Progress {
+        Self::open_range(container, 0, None)
+    }
+
+    /// Opens the stream of one run of `container`: the events after `after` and before
+    /// `until` (the next run's first event), if there is a next run.
+    pub fn open_range(container: ContainerId, after: i64, until: Option<i64>) -> Progress {
         let progress = Progress {
             status: RwSignal::new(StreamStatus::Connecting),
             events: RwSignal::new(Vec::new()),
@@ -68,7 +76,8 @@ impl Progress {
             script: RwSignal::new(None),
             terminal: RwSignal::new(None),
             container,
-            last_seq: StoredValue::new(0),
+            until,
+            last_seq: StoredValue::new(after),
             pending: StoredValue::new(Vec::new()),
             flush_scheduled: StoredValue::new(false),
             source: StoredValue::new_local(None),
@@ -109,6 +118,11 @@ impl Progress {
 
     fn receive(self, event: ProgressEvent) {
         if event.seq <= self.last_seq.get_value() {
+            return;
+        }
+        if self.until.is_some_and(|until| event.seq >= until) {
+            // A later run's event: this run's log is complete.
+            self.close();
             return;
         }
         self.last_seq.set_value(event.seq);
