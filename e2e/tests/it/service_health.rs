@@ -21,6 +21,8 @@ use testkit::server::TestApp;
 use testkit::server::browser::{log_in_to, sideways_overflow, text_of};
 
 const PASSWORD: &str = "correct horse battery";
+/// Scrolls nginx's row into view, for the screenshots.
+const SHOW_NGINX: &str = "document.querySelector('[data-service=nginx]').scrollIntoView();";
 
 /// Creates a container with nginx through the real worker and waits until it is ready.
 async fn ready_web_server(app: &TestApp, worker: &RealWorker, vmid: u32) -> ContainerId {
@@ -86,6 +88,17 @@ fn systemctl(args: &[&str]) -> Command {
     Command::new("systemctl").args(args.iter().copied())
 }
 
+/// Kills nginx's main process in the container, as a crash would.
+async fn kill_nginx(app: &TestApp, worker: &RealWorker, id: ContainerId) {
+    in_container(
+        app,
+        worker,
+        id,
+        systemctl(&["kill", "--signal=KILL", "nginx"]),
+    )
+    .await;
+}
+
 /// Asks the workers for a check of `id` and waits for its report.
 async fn check(app: &TestApp, id: ContainerId) -> HealthReport {
     let checks = HealthChecks::new(app.ctx.redis.clone(), app.ctx.queue.keys().namespace());
@@ -123,13 +136,7 @@ async fn the_check_reads_units_ports_and_journals_directly_and_through_the_node(
     assert_eq!(fresh.refresh_secs, 180);
 
     // Killed: failed, its port closed, and the journal says why.
-    in_container(
-        &app,
-        &worker,
-        id,
-        systemctl(&["kill", "--signal=KILL", "nginx"]),
-    )
-    .await;
+    kill_nginx(&app, &worker, id).await;
     let killed = check(&app, id).await;
     let nginx = killed.service("nginx", Some(80)).unwrap();
     assert_eq!(
@@ -317,22 +324,10 @@ async fn check_now_shows_a_killed_service_failed_with_its_journal() {
         "return /^Checked \\d+ s ago$/.test(document.querySelector('[data-testid=health-status]').textContent);",
     )
     .await;
-    client
-        .execute(
-            "document.querySelector('[data-service=nginx]').scrollIntoView();",
-            vec![],
-        )
-        .await
-        .unwrap();
+    client.execute(SHOW_NGINX, vec![]).await.unwrap();
     screenshot(&client, "service-health-active.png").await;
 
-    in_container(
-        &app,
-        &worker,
-        id,
-        systemctl(&["kill", "--signal=KILL", "nginx"]),
-    )
-    .await;
+    kill_nginx(&app, &worker, id).await;
     assert_eq!(
         fact(&client, "nginx", "Unit").await,
         "✓ active",
@@ -354,8 +349,7 @@ async fn check_now_shows_a_killed_service_failed_with_its_journal() {
         text_of(&client, "[data-service=nginx] summary").await,
         "Last journal lines of nginx.service"
     );
-    let show_services = "document.querySelector('[data-service=nginx]').scrollIntoView();";
-    client.execute(show_services, vec![]).await.unwrap();
+    client.execute(SHOW_NGINX, vec![]).await.unwrap();
     screenshot(&client, "service-health-failed.png").await;
     client.set_window_size(390, 844).await.unwrap();
     let overflow = sideways_overflow(&client).await;
@@ -363,7 +357,7 @@ async fn check_now_shows_a_killed_service_failed_with_its_journal() {
         overflow <= 0,
         "the page scrolls sideways by {overflow} px on a phone"
     );
-    client.execute(show_services, vec![]).await.unwrap();
+    client.execute(SHOW_NGINX, vec![]).await.unwrap();
     screenshot(&client, "service-health-failed-phone.png").await;
     client.close().await.unwrap();
 }
@@ -374,13 +368,7 @@ async fn a_page_left_open_checks_again_by_itself() {
     wait_for_fact(&client, "nginx", "Unit", "✓ active").await;
 
     // No click from here on: each change shows because the page asked again.
-    in_container(
-        &app,
-        &worker,
-        id,
-        systemctl(&["kill", "--signal=KILL", "nginx"]),
-    )
-    .await;
+    kill_nginx(&app, &worker, id).await;
     wait_for_fact(&client, "nginx", "Unit", "✕ failed").await;
     in_container(&app, &worker, id, systemctl(&["start", "nginx"])).await;
     wait_for_fact(&client, "nginx", "Unit", "✓ active").await;
