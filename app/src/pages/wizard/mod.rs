@@ -258,9 +258,15 @@ fn focus_step_heading() {
 /// Fills what the node decides: the VMID (unless the user typed one), and a storage, bridge and
 /// OS template from its lists when the current choice is not among them.
 fn fill_from_node(state: WizardState, found: &NodeResources) {
+    // Fill an empty field once, and replace only our own earlier suggestion: a field the user
+    // emptied to type their own number is not filled again when the lists are read again.
     let vmid = state.vmid.get_untracked();
-    if vmid.trim().is_empty() || state.vmid_filled.get_untracked().as_deref() == Some(vmid.as_str())
-    {
+    let filled = state.vmid_filled.get_untracked();
+    let untouched = match filled.as_deref() {
+        None => vmid.trim().is_empty(),
+        Some(suggested) => suggested == vmid.as_str(),
+    };
+    if untouched {
         let next = found.next_vmid.to_string();
         state.vmid.set(next.clone());
         state.vmid_filled.set(Some(next));
