@@ -77,12 +77,6 @@ impl ContainerRow {
         serde_json::from_value(self.config.clone())
     }
 
-    /// The template's name as it was when the container was made, if it came from one (and
-    /// the stored configuration can be read).
-    pub fn template_name(&self) -> Option<String> {
-        self.spec().ok().and_then(|spec| spec.template_name)
-    }
-
     pub async fn find(conn: &mut AsyncPgConnection, id: ContainerId) -> QueryResult<ContainerRow> {
         containers::table
             .find(id)

@@ -15,6 +15,7 @@ use domain::ContainerId;
 use domain::audit::AuditAction;
 use domain::container::{ContainerDetail, ContainerSummary, Lifecycle, Phase, PowerAction};
 use domain::run::RunKind;
+use domain::spec::ContainerSpec;
 use pve_client::{PveClient, PveError, Upid};
 use std::time::Duration;
 
@@ -31,7 +32,10 @@ pub async fn list(db: &DbPool) -> Result<Vec<ContainerSummary>, ServiceError> {
     let mut conn = super::conn(db).await?;
     let nodes = NodeRow::list(&mut conn).await?;
     let rows = ContainerRow::list(&mut conn).await?;
-    Ok(rows.iter().map(|row| summary(row, &nodes)).collect())
+    Ok(rows
+        .iter()
+        .map(|row| summary(row, &nodes, row.spec().ok().as_ref()))
+        .collect())
 }
 
 /// One container: configuration, state, services and credential names.
@@ -39,16 +43,23 @@ pub async fn detail(db: &DbPool, id: ContainerId) -> Result<ContainerDetail, Ser
     let mut conn = super::conn(db).await?;
     let row = ContainerRow::find(&mut conn, id).await?;
     let nodes = NodeRow::list(&mut conn).await?;
+    let spec = row.spec().ok();
     Ok(ContainerDetail {
-        summary: summary(&row, &nodes),
-        spec: row.spec().ok(),
+        summary: summary(&row, &nodes, spec.as_ref()),
+        spec,
         error_message: row.error_message.clone(),
         services: ServiceRow::list(&mut conn, id).await?,
         credentials: CredentialRow::names(&mut conn, id).await?,
     })
 }
 
-fn summary(row: &ContainerRow, nodes: &[NodeRow]) -> ContainerSummary {
+/// The row as listed; `spec` is its stored configuration when it can be read (read once by the
+/// caller, which may need it too).
+fn summary(
+    row: &ContainerRow,
+    nodes: &[NodeRow],
+    spec: Option<&ContainerSpec>,
+) -> ContainerSummary {
     ContainerSummary {
         id: row.id,
         hostname: row.hostname.to_string(),
@@ -59,7 +70,7 @@ fn summary(row: &ContainerRow, nodes: &[NodeRow]) -> ContainerSummary {
             .map(|n| n.name.clone())
             .unwrap_or_default(),
         lifecycle: row.lifecycle,
-        template: row.template_name(),
+        template: spec.and_then(|s| s.template_name.clone()),
         ip_address: row.ip_address.clone(),
         created: row.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
     }

@@ -96,9 +96,11 @@ pub async fn start(
         return Err(not_ready(now));
     };
     drop(conn);
-    let sink = EventSink::open(db.clone(), redis.clone(), id, SinkConfig::default()).await;
+    let sink = EventSink::open(db.clone(), redis.clone(), id, SinkConfig::default())
+        .await
+        .ok();
     let announced = match &sink {
-        Ok(sink) => sink
+        Some(sink) => sink
             .step(
                 Phase::Start,
                 Phase::Start.percent_range().0,
@@ -109,15 +111,16 @@ pub async fn start(
             )
             .await
             .is_ok(),
-        Err(_) => false,
+        None => false,
     };
     if !announced {
         tracing::warn!(container.id = %id, "could not record the update's first event");
     }
-    if let Err(e) = queue.enqueue(&Job { container_id: id }).await {
+    let queued = queue.enqueue(&Job { container_id: id }).await;
+    if let Err(e) = &queued {
         tracing::error!(container.id = %id, error = %e, "could not queue the update");
         undo(db, id, previous).await;
-        if let Ok(sink) = &sink {
+        if let Some(sink) = &sink {
             let _ = sink
                 .log(
                     LogStream::Stderr,
@@ -125,21 +128,20 @@ pub async fn start(
                 )
                 .await;
         }
-        if let Ok(sink) = sink {
-            let _ = sink.close().await;
-        }
-        return Err(ServiceError::Unavailable(
+    }
+    if let Some(sink) = sink
+        && let Err(e) = sink.close().await
+    {
+        tracing::warn!(container.id = %id, error = %e, "could not store the update's events");
+    }
+    match queued {
+        Ok(_) => Ok(number),
+        Err(_) => Err(ServiceError::Unavailable(
             "The job queue (Redis) is not reachable, so the update did not start. Try again in \
              a moment."
                 .into(),
-        ));
+        )),
     }
-    if let Ok(sink) = sink
-        && let Err(e) = sink.close().await
-    {
-        tracing::warn!(container.id = %id, error = %e, "could not store the update's first event");
-    }
-    Ok(number)
 }
 
 /// The checkpoint an update run starts from: the Create phase done (the worker's
