@@ -154,16 +154,11 @@ pub async fn click_button(client: &Client, label: &str) {
     wait_for_xpath(client, &xpath).await.click().await.unwrap();
 }
 
-/// Replaces the value of the input `css` by typing `value`.
-pub async fn fill(client: &Client, css: &str, value: &str) {
-    let input = wait_for(client, css).await;
-    input.clear().await.unwrap();
-    input.send_keys(value).await.unwrap();
-}
-
 /// Replaces the text of the input `css` by typing, as a person would (select all, then type or
-/// delete), so the page sees only key and input events (unlike [`fill`], which clears it first).
-pub async fn type_over(client: &Client, css: &str, text: &str) {
+/// delete), so the page sees key and input events for every change. (WebDriver's own clear
+/// empties a field without an input event: the page would still hold the old value and could
+/// write it back before the typing starts.)
+pub async fn fill(client: &Client, css: &str, text: &str) {
     let input = wait_for(client, css).await;
     input.send_keys(&(Key::Control + "a")).await.unwrap();
     if text.is_empty() {

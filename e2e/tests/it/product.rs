@@ -204,7 +204,14 @@ async fn a_user_creates_containers_through_the_whole_product() {
     assert_ready(&stack, survivor).await;
     let pve = stack.pve(NODE_NAME).await;
     let on_node = pve.lxc_list("pve").await.unwrap();
-    assert_eq!(on_node.iter().filter(|c| c.vmid == 305).count(), 1);
+    let survivor_row = row(&stack, survivor).await;
+    assert_eq!(
+        on_node.iter().filter(|c| c.vmid == 305).count(),
+        1,
+        "the row has VMID {}; the node holds {:?}",
+        survivor_row.vmid,
+        on_node.iter().map(|c| c.vmid).collect::<Vec<_>>()
+    );
     let creates = pve
         .node_tasks("pve")
         .await

@@ -5,7 +5,7 @@
 use domain::template::{Bucket, Package, PackageManager, Template};
 use fantoccini::{Client, Locator};
 use testkit::browser::{
-    click, click_button, click_link, open, poll_until, screenshot, type_over, wait_for,
+    click, click_button, click_link, fill, open, poll_until, screenshot, wait_for,
     wait_for_shown_text, wait_for_xpath,
 };
 use testkit::server::TestApp;
@@ -64,13 +64,13 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
         .await
         .unwrap();
     wait_for_shown_text(&client, "h1", "New template").await;
-    type_over(&client, "#name", "my-web").await;
-    type_over(&client, "#tags", "web, demo").await;
-    type_over(&client, "#cores", "2").await;
-    type_over(&client, "#memory_mib", "1024").await;
+    fill(&client, "#name", "my-web").await;
+    fill(&client, "#tags", "web, demo").await;
+    fill(&client, "#cores", "2").await;
+    fill(&client, "#memory_mib", "1024").await;
 
     click_button(&client, "Add script").await;
-    type_over(
+    fill(
         &client,
         "[data-testid=script-rows] input[id$='-name']",
         "10-nginx.sh",
@@ -84,7 +84,7 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
 
     // A second script, moved before the first and switched off.
     click_button(&client, "Add script").await;
-    type_over(
+    fill(
         &client,
         "[data-testid=script-rows] li:nth-child(2) input[id$='-name']",
         "05-first.sh",
@@ -111,14 +111,14 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
     .await;
 
     click_button(&client, "Add file").await;
-    type_over(
+    fill(
         &client,
         "[data-testid=file-rows] input[id$='-name']",
         "index.html",
     )
     .await;
     // A relative directory: the error shows next to that input, and nothing is saved.
-    type_over(
+    fill(
         &client,
         "[data-testid=file-rows] input[id$='-target_dir']",
         "var/www/html",
@@ -131,7 +131,7 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
         .unwrap();
 
     click_button(&client, "Add package").await;
-    type_over(
+    fill(
         &client,
         "[data-testid=package-rows] input[id$='-name']",
         "nginx",
@@ -173,7 +173,7 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
         .unwrap();
     screenshot(&client, "template-form-error-1280.png").await;
 
-    type_over(
+    fill(
         &client,
         "[data-testid=file-rows] input[id$='-target_dir']",
         "/var/www/html",
@@ -230,9 +230,9 @@ async fn a_template_made_in_the_form_is_found_in_the_list_by_name_and_tag() {
         assert!(card.contains(expected), "{expected} missing from {card:?}");
     }
 
-    type_over(&client, "#template-search", "WEB").await;
+    fill(&client, "#template-search", "WEB").await;
     wait_for_cards(&client, &["my-web"]).await;
-    type_over(&client, "#template-search", "").await;
+    fill(&client, "#template-search", "").await;
     wait_for_cards(&client, &["my-web", "postgres-db"]).await;
 
     wait_for(&client, "#template-tag")
@@ -289,9 +289,9 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
     client.goto(&format!("{}/buckets", app.url)).await.unwrap();
     wait_for_shown_text(&client, "main", "No buckets yet.").await;
     click_button(&client, "New bucket").await;
-    type_over(&client, "#bucket-name", "tools").await;
+    fill(&client, "#bucket-name", "tools").await;
     click_button(&client, "Add package").await;
-    type_over(
+    fill(
         &client,
         "[data-testid=bucket-package-rows] input[id$='-name']",
         "curl",
@@ -302,10 +302,10 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
 
     // Renamed, with a second package that is wrong at first.
     click_button(&client, "Edit bucket").await;
-    type_over(&client, "#bucket-name", "basics").await;
+    fill(&client, "#bucket-name", "basics").await;
     click_button(&client, "Add package").await;
     let second = "[data-testid=bucket-package-rows] li:nth-child(2) input[id$='-name']";
-    type_over(&client, second, "htop;reboot").await;
+    fill(&client, second, "htop;reboot").await;
     click_button(&client, "Save bucket").await;
     let input = wait_for(&client, second).await;
     let error_id = format!("{}-error", input.attr("id").await.unwrap().unwrap());
@@ -314,7 +314,7 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
             .await
             .contains("Not a valid apt package name")
     );
-    type_over(&client, second, "htop").await;
+    fill(&client, second, "htop").await;
     click_button(&client, "Save bucket").await;
     wait_for_shown_text(&client, "[data-testid=bucket-card] h2", "basics").await;
     wait_for_shown_text(&client, "[data-testid=bucket-card]", "apt curl, apt htop").await;
@@ -331,7 +331,7 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
         .click()
         .await
         .unwrap();
-    type_over(&client, "#cores", "3").await;
+    fill(&client, "#cores", "3").await;
     click_button(&client, "Add script").await;
     click_button(&client, "Add file").await;
     click(&client, "button[aria-label='Remove file 1']").await;
@@ -346,7 +346,7 @@ async fn buckets_are_made_and_renamed_and_a_template_is_edited_then_deleted_afte
     );
     screenshot(&client, "template-form-phone.png").await;
     client.set_window_size(1280, 900).await.unwrap();
-    type_over(
+    fill(
         &client,
         "[data-testid=script-rows] input[id$='-name']",
         "10-setup.sh",
