@@ -39,8 +39,11 @@ impl HostPolicy {
         }
         if listen.ip().is_loopback() {
             let port = listen.port();
+            // Both schemes: whichever this port speaks, nobody else can serve it.
             for host in ["127.0.0.1", "localhost", "[::1]"] {
-                allowed.add("http", &format!("{host}:{port}"));
+                for scheme in ["http", "https"] {
+                    allowed.add(scheme, &format!("{host}:{port}"));
+                }
             }
         }
         HostPolicy {
@@ -150,6 +153,7 @@ mod tests {
         }
         assert!(policy.allows_origin("https://infra.example.net"));
         assert!(policy.allows_origin("http://localhost:8080"));
+        assert!(policy.allows_origin("https://127.0.0.1:8080"));
         assert!(!policy.allows_origin("http://infra.example.net"));
         assert!(!policy.allows_origin("https://evil.test"));
         assert!(!policy.allows_origin("null"));
