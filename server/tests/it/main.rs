@@ -18,6 +18,7 @@ mod cli_user;
 mod containers;
 mod create;
 mod health;
+mod http2;
 mod live_status;
 mod nodes;
 mod progress;
