@@ -14,6 +14,7 @@ mod browser_users;
 mod browser_wizard;
 mod cli;
 mod cli_node;
+mod cli_serve_tls;
 mod cli_user;
 mod containers;
 mod create;
