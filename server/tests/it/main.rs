@@ -7,6 +7,7 @@ mod api_contract;
 mod audit;
 mod auth;
 mod browser;
+mod browser_http2;
 mod browser_live;
 mod browser_progress;
 mod browser_templates;
