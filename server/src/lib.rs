@@ -156,7 +156,7 @@ pub async fn spawn_tls_on_loopback(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let url = format!("https://{address}");
-    let app = router(ctx, site_root, HostPolicy::new(&url, address));
+    let app = router(ctx, site_root, HostPolicy::with_tls(&url, address));
     tokio::spawn(serve_tls(listener, acceptor, app, std::future::pending()));
     Ok(url)
 }

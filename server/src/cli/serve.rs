@@ -23,7 +23,11 @@ pub async fn run() -> anyhow::Result<()> {
         trusted_proxies: config.trusted_proxies.clone().into(),
     };
     server::spawn_session_sweeper(ctx.clone());
-    let hosts = server::HostPolicy::new(&config.public_url, config.listen);
+    let hosts = if config.tls.is_some() {
+        server::HostPolicy::with_tls(&config.public_url, config.listen)
+    } else {
+        server::HostPolicy::new(&config.public_url, config.listen)
+    };
     let router = server::router(ctx, &config.site_root, hosts)
         .layer(axum::Extension(server::metrics::MetricsAllow::from_env()?));
     let listener = tokio::net::TcpListener::bind(config.listen)
