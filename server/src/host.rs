@@ -30,6 +30,16 @@ struct Allowed {
 impl HostPolicy {
     /// The public URL's host, plus loopback names when `listen` is a loopback address.
     pub fn new(public_url: &str, listen: SocketAddr) -> HostPolicy {
+        Self::build(public_url, listen, "http")
+    }
+
+    /// Like [`HostPolicy::new`] for a server that terminates TLS itself: the loopback names'
+    /// origins are `https://`.
+    pub fn with_tls(public_url: &str, listen: SocketAddr) -> HostPolicy {
+        Self::build(public_url, listen, "https")
+    }
+
+    fn build(public_url: &str, listen: SocketAddr, loopback_scheme: &str) -> HostPolicy {
         let mut allowed = Allowed {
             hosts: Vec::new(),
             origins: Vec::new(),
@@ -40,7 +50,7 @@ impl HostPolicy {
         if listen.ip().is_loopback() {
             let port = listen.port();
             for host in ["127.0.0.1", "localhost", "[::1]"] {
-                allowed.add("http", &format!("{host}:{port}"));
+                allowed.add(loopback_scheme, &format!("{host}:{port}"));
             }
         }
         HostPolicy {
@@ -150,6 +160,10 @@ mod tests {
         }
         assert!(policy.allows_origin("https://infra.example.net"));
         assert!(policy.allows_origin("http://localhost:8080"));
+        assert!(!policy.allows_origin("https://127.0.0.1:8080"));
+        let tls = HostPolicy::with_tls("https://infra.example.net/", addr("127.0.0.1:8443"));
+        assert!(tls.allows_origin("https://localhost:8443"));
+        assert!(!tls.allows_origin("http://localhost:8443"));
         assert!(!policy.allows_origin("http://infra.example.net"));
         assert!(!policy.allows_origin("https://evil.test"));
         assert!(!policy.allows_origin("null"));

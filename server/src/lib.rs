@@ -10,6 +10,10 @@
 //! - [`refusal`]: the error responses the server builds itself.
 //! - [`spa`]: static files and the SPA's index page.
 //! - [`metrics`]: `/metrics` (Prometheus) and `/ready`, and what the server records.
+//! - [`tls`]: TLS terminated by the server (HTTP/2 and HTTP/1.1 by ALPN).
+//!
+//! Both listeners speak HTTP/1.1 and HTTP/2: in the clear, HTTP/2 with prior knowledge (h2c,
+//! for a reverse proxy that speaks it).
 
 pub mod auth;
 pub mod config;
@@ -20,6 +24,7 @@ pub mod origin;
 pub mod progress;
 pub mod refusal;
 pub mod spa;
+pub mod tls;
 
 pub use host::HostPolicy;
 
@@ -110,6 +115,28 @@ pub async fn serve(
     .await
 }
 
+/// Serves `router` over TLS (`acceptor`, see [`tls::TlsIdentity`]) on `listener` until
+/// `shutdown` completes.
+pub async fn serve_tls(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // What `into_make_service_with_connect_info` does for a TcpListener: each connection's
+    // requests carry the peer's address.
+    let per_connection = tower::service_fn(
+        move |incoming: axum::serve::IncomingStream<'_, tls::TlsListener>| {
+            let peer = axum::extract::ConnectInfo(*incoming.remote_addr());
+            let service = tower::Layer::layer(&axum::Extension(peer), router.clone());
+            async move { Ok::<_, std::convert::Infallible>(service) }
+        },
+    );
+    axum::serve(tls::TlsListener::new(listener, acceptor)?, per_connection)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// Serves the app on a free port of 127.0.0.1 in the background (tests, benchmarks); returns
 /// its base URL, `http://127.0.0.1:PORT`.
 pub async fn spawn_on_loopback(ctx: ServerContext, site_root: &Path) -> std::io::Result<String> {
@@ -118,6 +145,20 @@ pub async fn spawn_on_loopback(ctx: ServerContext, site_root: &Path) -> std::io:
     let app = router(ctx, site_root, HostPolicy::loopback(address));
     tokio::spawn(serve(listener, app, std::future::pending()));
     Ok(format!("http://{address}"))
+}
+
+/// Like [`spawn_on_loopback`], over TLS with `acceptor`; returns `https://127.0.0.1:PORT`.
+pub async fn spawn_tls_on_loopback(
+    ctx: ServerContext,
+    site_root: &Path,
+    acceptor: tokio_rustls::TlsAcceptor,
+) -> std::io::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let url = format!("https://{address}");
+    let app = router(ctx, site_root, HostPolicy::with_tls(&url, address));
+    tokio::spawn(serve_tls(listener, acceptor, app, std::future::pending()));
+    Ok(url)
 }
 
 /// Deletes expired sessions once an hour, for as long as the server runs.

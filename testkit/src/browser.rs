@@ -14,6 +14,16 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// A new headless Chromium window of this size.
 pub async fn open(width: u32, height: u32) -> Client {
+    open_with(width, height, false).await
+}
+
+/// Like [`open`], for a server with a self-signed certificate: the browser accepts any
+/// certificate (WebDriver's `acceptInsecureCerts`).
+pub async fn open_accepting_any_certificate(width: u32, height: u32) -> Client {
+    open_with(width, height, true).await
+}
+
+async fn open_with(width: u32, height: u32, accept_insecure_certs: bool) -> Client {
     let args = [
         "--headless=new",
         "--no-sandbox",
@@ -30,6 +40,9 @@ pub async fn open(width: u32, height: u32) -> Client {
         "goog:chromeOptions".into(),
         json!({ "args": args, "binary": "/usr/bin/chromium" }),
     );
+    if accept_insecure_certs {
+        caps.insert("acceptInsecureCerts".into(), json!(true));
+    }
     // ChromeDriver is a loopback HTTP server: a plain connector, no TLS.
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     let client = ClientBuilder::new(connector)

@@ -23,7 +23,11 @@ pub async fn run() -> anyhow::Result<()> {
         trusted_proxies: config.trusted_proxies.clone().into(),
     };
     server::spawn_session_sweeper(ctx.clone());
-    let hosts = server::HostPolicy::new(&config.public_url, config.listen);
+    let hosts = if config.tls.is_some() {
+        server::HostPolicy::with_tls(&config.public_url, config.listen)
+    } else {
+        server::HostPolicy::new(&config.public_url, config.listen)
+    };
     let router = server::router(ctx, &config.site_root, hosts)
         .layer(axum::Extension(server::metrics::MetricsAllow::from_env()?));
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -31,8 +35,31 @@ pub async fn run() -> anyhow::Result<()> {
         .map_err(|e| {
             anyhow::anyhow!("cannot listen on {} (INFRAHAUS_LISTEN): {e}", config.listen)
         })?;
-    tracing::info!(url = %config.public_url, "listening");
-    server::serve(listener, router, shutdown_signal()).await?;
+    match &config.tls {
+        None => {
+            tracing::info!(url = %config.public_url, "listening (HTTP/1.1, h2c)");
+            server::serve(listener, router, shutdown_signal()).await?;
+        }
+        Some(source) => {
+            let identity = server::tls::TlsIdentity::load(source)?;
+            if identity.generated {
+                tracing::info!(path = %identity.cert_path.display(), "generated a self-signed TLS certificate");
+            }
+            tracing::info!(
+                url = %config.public_url,
+                certificate = %identity.cert_path.display(),
+                sha256 = %identity.fingerprint,
+                "listening (TLS: HTTP/2, HTTP/1.1)"
+            );
+            // Printed as well, for the operator to compare with what the browser shows.
+            println!(
+                "TLS certificate {} SHA-256 fingerprint: {}",
+                identity.cert_path.display(),
+                identity.fingerprint
+            );
+            server::serve_tls(listener, identity.acceptor, router, shutdown_signal()).await?;
+        }
+    }
     tracing::info!("stopped");
     Ok(())
 }
