@@ -13,9 +13,19 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+/// The first read of a connection fills at most this much of hyper's 8 kB read buffer: a
+/// request head fits, and only the memory a read writes to becomes resident.
+const FIRST_READ: usize = 2048;
+
+/// Reads grow up to this while they keep filling what they were given (request bodies).
+const MAX_READ: usize = 64 * 1024;
+
 /// The socket as hyper uses it: reads and writes go straight to the shared [`TcpStream`].
 pub struct Connection {
     socket: Arc<TcpStream>,
+    /// How much the next read may fill. The buffer hyper lends is uninitialised and a read
+    /// needs it zeroed first; zeroing all of it would make every connection's 8 kB resident.
+    read_window: usize,
 }
 
 /// The client's end of a connection, as a request extension; cheap to clone.
@@ -31,7 +41,11 @@ impl Connection {
         let peer = Peer {
             socket: socket.clone(),
         };
-        (Connection { socket }, peer)
+        let connection = Connection {
+            socket,
+            read_window: FIRST_READ,
+        };
+        (connection, peer)
     }
 }
 
@@ -54,11 +68,19 @@ impl AsyncRead for Connection {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
         loop {
-            ready!(self.socket.poll_read_ready(cx))?;
-            match self.socket.try_read(buf.initialize_unfilled()) {
+            ready!(this.socket.poll_read_ready(cx))?;
+            let window = this.read_window.min(buf.remaining());
+            match this.socket.try_read(buf.initialize_unfilled_to(window)) {
                 Ok(n) => {
                     buf.advance(n);
+                    if n == window {
+                        this.read_window = (this.read_window * 2).min(MAX_READ);
+                    }
                     return Poll::Ready(Ok(()));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
