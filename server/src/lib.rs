@@ -10,12 +10,9 @@
 //! - [`refusal`]: the error responses the server builds itself.
 //! - [`spa`]: static files and the SPA's index page.
 //! - [`metrics`]: `/metrics` (Prometheus) and `/ready`, and what the server records.
-//! - [`accept`], [`connection`]: the accept loop and hyper's connection settings.
 
-pub mod accept;
 pub mod auth;
 pub mod config;
-pub mod connection;
 pub mod headers;
 pub mod host;
 pub mod metrics;
@@ -30,6 +27,7 @@ use app::ssr::ServerContext;
 use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use std::net::SocketAddr;
 use std::path::Path;
 use tokio::net::TcpListener;
 
@@ -98,13 +96,18 @@ pub fn router(ctx: ServerContext, site_root: &Path, hosts: HostPolicy) -> Router
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-/// Serves `router` on `listener` until `shutdown` completes ([`accept::serve`]).
+/// Serves `router` on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    accept::serve(listener, router, shutdown).await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Serves the app on a free port of 127.0.0.1 in the background (tests, benchmarks); returns

@@ -37,7 +37,6 @@
 //! the session ended while the stream opened), 404 unknown container, 503 database or Redis
 //! unreachable; the body is the API's error envelope ([`crate::refusal`]).
 
-use crate::connection::Peer;
 use app::error::AppError;
 use app::ssr::{CurrentUser, ServerContext};
 use axum::Extension;
@@ -82,7 +81,6 @@ struct ProgressQuery {
 async fn progress(
     State(ctx): State<ServerContext>,
     user: Option<Extension<CurrentUser>>,
-    peer: Option<Extension<Peer>>,
     Path(id): Path<String>,
     Query(query): Query<ProgressQuery>,
     headers: HeaderMap,
@@ -90,8 +88,7 @@ async fn progress(
     let Some(Extension(user)) = user else {
         return crate::refusal::unauthorized();
     };
-    let peer = peer.map(|Extension(peer)| peer);
-    match open(ctx, user, peer, &id, query, &headers).await {
+    match open(ctx, user, &id, query, &headers).await {
         Ok(response) => response,
         Err(refused) => crate::refusal::respond(&refused),
     }
@@ -103,7 +100,6 @@ type Refusal = AppError;
 async fn open(
     ctx: ServerContext,
     user: CurrentUser,
-    peer: Option<Peer>,
     id: &str,
     query: ProgressQuery,
     headers: &HeaderMap,
@@ -133,7 +129,6 @@ async fn open(
         container_id,
         subscription,
         session,
-        peer,
         expires: instant_of(user.expires_at),
         last_queued: after,
         last_was_terminal: false,
@@ -287,9 +282,6 @@ struct Feed {
     subscription: Option<Subscription>,
     /// The client's session: a live stream ends when it ends.
     session: SessionWatch,
-    /// The client's connection: a live stream ends when the client leaves (`None` when the
-    /// server is not run by [`crate::serve`]: then a failed write ends it).
-    peer: Option<Peer>,
     /// When the session expires.
     expires: Instant,
     /// The last `seq` queued (and so sent before anything queued later).
@@ -377,12 +369,6 @@ impl Feed {
                 if news == SessionNews::Ended || !Box::pin(self.session_still_valid()).await {
                     return Some(self.end_with_session("ended"));
                 }
-            }
-            () = peer_left(self.peer.as_ref()) => {
-                tracing::debug!(container.id = %self.container_id, "progress stream's client left");
-                self.mode = Mode::Done;
-                self.queue.clear();
-                return Some(Next::End);
             }
             message = subscription.recv() => {
                 self.take(message);
@@ -502,13 +488,5 @@ impl Feed {
         if self.last_was_terminal {
             self.mode = Mode::Done;
         }
-    }
-}
-
-/// Completes when the client has left (never without a [`Peer`]).
-async fn peer_left(peer: Option<&Peer>) {
-    match peer {
-        Some(peer) => peer.closed().await,
-        None => std::future::pending().await,
     }
 }
