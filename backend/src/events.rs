@@ -13,11 +13,13 @@
 //! Ended sessions go on [`SESSIONS_CHANNEL`] ([`announce_session_end`]), so that open streams of
 //! a session end with it.
 
+mod batch;
 mod hub;
 mod redact;
 mod session_end;
 mod sink;
 
+pub use batch::Batch;
 pub use hub::{HubError, HubMessage, ProgressHub, Subscription};
 pub use redact::{REDACTED, Redactor};
 pub use session_end::{

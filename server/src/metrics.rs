@@ -228,9 +228,9 @@ pub async fn observe(req: Request, next: Next) -> Response {
     response
 }
 
-/// One progress event written to a stream.
-pub fn event_sent() {
-    metrics::counter!("infrahaus_progress_events_sent_total").increment(1);
+/// Progress events written to a stream.
+pub fn events_sent(count: usize) {
+    metrics::counter!("infrahaus_progress_events_sent_total").increment(count as u64);
 }
 
 /// A progress stream's body that counts itself in `infrahaus_progress_streams_open` while it

@@ -9,7 +9,9 @@
 //! Every event has the name `progress`, whatever its kind (`step`, `log`, `complete`, `error`
 //! are in the JSON, a [`ProgressEvent`]): an SSE event named `error` would be confused with
 //! EventSource's own `error` event. A `: keep-alive` comment goes out every 15 s. Events that
-//! are ready together (a page of the replay, a published batch) go out in one write.
+//! are ready together (a page of the replay, the batches published since the stream last woke
+//! up) go out in one write. A published batch is encoded once, by the first stream that sends
+//! it, and the other streams of the container send the same bytes.
 //!
 //! # Order
 //! The stream subscribes to live events first, then replays the stored events after its cursor
@@ -53,7 +55,7 @@ use http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::fmt::Write as _;
+use std::io::Write as _;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -128,7 +130,7 @@ async fn open(
         subscription,
         session,
         expires: instant_of(user.expires_at),
-        last_sent: after,
+        last_queued: after,
         last_was_terminal: false,
         queue: VecDeque::new(),
         mode: Mode::CatchUp,
@@ -170,18 +172,25 @@ async fn lifecycle(
 /// The SSE response sending `feed`'s events: each write carries every event ready at that moment.
 fn event_stream(feed: Feed) -> Response {
     let frames = futures::stream::unfold(feed, |mut feed| async move {
-        let mut text = String::new();
-        match feed.next().await {
-            Next::KeepAlive => text.push_str(": keep-alive\n\n"),
+        let bytes = match feed.next().await {
+            Next::KeepAlive => Bytes::from_static(b": keep-alive\n\n"),
             Next::End => return None,
+            Next::Shared(bytes) => bytes,
             Next::Event(event) => {
+                let mut text = Vec::new();
                 write_frame(&mut text, &event);
-                while let Some(event) = feed.pop_ready() {
+                let mut sent = 1;
+                // Events already read go in the same write; a shared batch in its own chunk
+                // (hyper writes the chunks that are ready together in one `writev`).
+                while let Some(event) = feed.pop_event() {
                     write_frame(&mut text, &event);
+                    sent += 1;
                 }
+                crate::metrics::events_sent(sent);
+                Bytes::from(text)
             }
-        }
-        Some((Ok::<_, Infallible>(Bytes::from(text)), feed))
+        };
+        Some((Ok::<_, Infallible>(bytes), feed))
     });
     (
         [
@@ -218,19 +227,38 @@ fn cursor(headers: &HeaderMap, query: &ProgressQuery) -> Result<i64, Refusal> {
 }
 
 /// Appends one event in SSE form: `id`, `event`, one `data` line (JSON has no raw newline).
-fn write_frame(text: &mut String, event: &ProgressEvent) {
-    crate::metrics::event_sent();
-    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
-    let _ = write!(
-        text,
-        "id: {}\nevent: {EVENT_NAME}\ndata: {data}\n\n",
-        event.seq
-    );
+fn write_frame(text: &mut Vec<u8>, event: &ProgressEvent) {
+    let _ = write!(text, "id: {}\nevent: {EVENT_NAME}\ndata: ", event.seq);
+    if serde_json::to_writer(&mut *text, event).is_err() {
+        text.extend_from_slice(b"{}");
+    }
+    text.extend_from_slice(b"\n\n");
+}
+
+/// The SSE frames of a whole published batch, as every stream that is in step sends them.
+fn batch_frames(events: &[ProgressEvent]) -> Bytes {
+    let mut text = Vec::with_capacity(events.len() * 256);
+    for event in events {
+        write_frame(&mut text, event);
+    }
+    Bytes::from(text)
+}
+
+/// What is queued to be sent, in order.
+enum Item {
+    Event(ProgressEvent),
+    /// A whole published batch, encoded once for every stream
+    /// ([`backend::events::Batch::encoded`]).
+    Shared {
+        frames: Bytes,
+        events: usize,
+    },
 }
 
 /// What a stream sends next.
 enum Next {
     Event(ProgressEvent),
+    Shared(Bytes),
     /// A comment, so proxies and browsers keep a silent stream open.
     KeepAlive,
     End,
@@ -238,7 +266,7 @@ enum Next {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
-    /// Reading stored events after `last_sent`.
+    /// Reading stored events after `last_queued`.
     CatchUp,
     /// Forwarding published events.
     Live,
@@ -256,9 +284,11 @@ struct Feed {
     session: SessionWatch,
     /// When the session expires.
     expires: Instant,
-    last_sent: i64,
+    /// The last `seq` queued (and so sent before anything queued later).
+    last_queued: i64,
+    /// Whether that event ends the run.
     last_was_terminal: bool,
-    queue: VecDeque<ProgressEvent>,
+    queue: VecDeque<Item>,
     mode: Mode,
     /// The next page of a replay, read while the current one is sent.
     read_ahead: Option<tokio::task::JoinHandle<Result<Vec<ProgressEvent>, String>>>,
@@ -285,28 +315,33 @@ async fn read_page(
 }
 
 impl Feed {
-    /// The next event already read, if any, without waiting.
-    fn pop_ready(&mut self) -> Option<ProgressEvent> {
-        let event = self.queue.pop_front()?;
-        self.last_sent = event.seq;
-        self.last_was_terminal = event.is_terminal();
-        if self.last_was_terminal && self.mode == Mode::Live {
-            self.mode = Mode::Done;
-            self.queue.clear();
+    /// The next queued event, if the queue starts with one (not with a shared batch).
+    fn pop_event(&mut self) -> Option<ProgressEvent> {
+        match self.queue.pop_front()? {
+            Item::Event(event) => Some(event),
+            shared @ Item::Shared { .. } => {
+                self.queue.push_front(shared);
+                None
+            }
         }
-        Some(event)
     }
 
-    /// The next event to send, a keep-alive after [`KEEP_ALIVE`] of silence, or the end.
+    /// What to send next: queued events, a keep-alive after [`KEEP_ALIVE`] of silence, or the
+    /// end. Waiting states are boxed, so an idle stream holds only the small one it waits in.
     async fn next(&mut self) -> Next {
         loop {
-            if let Some(event) = self.pop_ready() {
-                return Next::Event(event);
+            match self.queue.pop_front() {
+                Some(Item::Event(event)) => return Next::Event(event),
+                Some(Item::Shared { frames, events }) => {
+                    crate::metrics::events_sent(events);
+                    return Next::Shared(frames);
+                }
+                None => {}
             }
             match self.mode {
                 Mode::Done => return Next::End,
                 Mode::CatchUp => {
-                    if self.catch_up().await.is_err() {
+                    if Box::pin(self.catch_up()).await.is_err() {
                         // The client reconnects with Last-Event-ID and resumes.
                         self.mode = Mode::Done;
                     }
@@ -331,11 +366,20 @@ impl Feed {
         tokio::select! {
             biased;
             news = self.session.recv() => {
-                if news == SessionNews::Ended || !self.session_still_valid().await {
+                if news == SessionNews::Ended || !Box::pin(self.session_still_valid()).await {
                     return Some(self.end_with_session("ended"));
                 }
             }
-            message = subscription.recv() => self.take(message),
+            message = subscription.recv() => {
+                self.take(message);
+                // Everything else published meanwhile goes in the same write.
+                while self.mode == Mode::Live {
+                    let Some(message) = self.subscription.as_mut().and_then(Subscription::try_recv) else {
+                        break;
+                    };
+                    self.take(message);
+                }
+            }
             () = tokio::time::sleep_until(deadline) => {
                 if Instant::now() >= self.expires {
                     return Some(self.end_with_session("expired"));
@@ -374,28 +418,26 @@ impl Feed {
 
     /// Takes one page of stored events (read ahead while the last page was sent, or read now);
     /// after a full page, starts reading the next; when the table has no more, goes live or ends.
-    /// Called with an empty queue, so the page continues after `last_sent`.
+    /// The page continues after `last_queued`.
     async fn catch_up(&mut self) -> Result<(), ()> {
         let page = match self.read_ahead.take() {
             Some(handle) => handle.await.unwrap_or_else(|e| Err(e.to_string())),
-            None => read_page(self.db.clone(), self.container_id, self.last_sent).await,
+            None => read_page(self.db.clone(), self.container_id, self.last_queued).await,
         }
         .map_err(|e| {
             tracing::error!(container.id = %self.container_id, error = %e, "could not read progress events");
         })?;
         let exhausted = i64::try_from(page.len()).unwrap_or(PAGE) < PAGE;
-        self.queue.extend(page);
+        if let Some(last) = page.last() {
+            self.last_queued = last.seq;
+            self.last_was_terminal = last.is_terminal();
+        }
+        self.queue.extend(page.into_iter().map(Item::Event));
         if !exhausted {
-            if let Some(last) = self.queue.back() {
-                let next = read_page(self.db.clone(), self.container_id, last.seq);
-                self.read_ahead = Some(tokio::spawn(next));
-            }
+            let next = read_page(self.db.clone(), self.container_id, self.last_queued);
+            self.read_ahead = Some(tokio::spawn(next));
         } else {
-            let ends_with_terminal = match self.queue.back() {
-                Some(event) => event.is_terminal(),
-                None => self.last_was_terminal,
-            };
-            self.mode = if self.subscription.is_none() || ends_with_terminal {
+            self.mode = if self.subscription.is_none() || self.last_was_terminal {
                 Mode::Done
             } else {
                 Mode::Live
@@ -404,22 +446,47 @@ impl Feed {
         Ok(())
     }
 
-    /// Queues the published events that continue the sequence.
+    /// Queues the published events that continue the sequence, up to a terminal one (after
+    /// which the stream ends). A batch that continues the sequence as a whole is queued as the
+    /// frames every stream shares.
     fn take(&mut self, message: HubMessage) {
-        match message {
-            HubMessage::Events(batch) => {
-                let fresh = batch.iter().filter(|e| e.seq > self.last_sent);
-                let mut fresh = fresh.peekable();
-                match fresh.peek() {
-                    None => {}
-                    Some(first) if first.seq == self.last_sent + 1 => {
-                        self.queue.extend(fresh.cloned());
-                    }
-                    // A message was missed: the table has everything up to this batch.
-                    Some(_) => self.mode = Mode::CatchUp,
-                }
+        let batch = match message {
+            HubMessage::Events(batch) => batch,
+            HubMessage::Resync => {
+                self.mode = Mode::CatchUp;
+                return;
             }
-            HubMessage::Resync => self.mode = Mode::CatchUp,
+        };
+        let events = batch.events();
+        let fresh = &events[events.partition_point(|e| e.seq <= self.last_queued)..];
+        let Some(first) = fresh.first() else {
+            return;
+        };
+        if first.seq != self.last_queued + 1 {
+            // A message was missed: the table has everything up to this batch.
+            self.mode = Mode::CatchUp;
+            return;
+        }
+        let ends = fresh.iter().position(ProgressEvent::is_terminal);
+        match ends {
+            Some(at) if at + 1 < fresh.len() => {
+                self.queue
+                    .extend(fresh[..=at].iter().cloned().map(Item::Event));
+            }
+            _ if fresh.len() == events.len() => self.queue.push_back(Item::Shared {
+                frames: batch.encoded(batch_frames),
+                events: fresh.len(),
+            }),
+            _ => self.queue.extend(fresh.iter().cloned().map(Item::Event)),
+        }
+        let last = match ends {
+            Some(at) => &fresh[at],
+            None => &fresh[fresh.len() - 1],
+        };
+        self.last_queued = last.seq;
+        self.last_was_terminal = last.is_terminal();
+        if self.last_was_terminal {
+            self.mode = Mode::Done;
         }
     }
 }

@@ -10,10 +10,10 @@
 //! The same connection subscribes [`SESSIONS_CHANNEL`] once, at start, and hands ended sessions
 //! to every stream's [`SessionWatch`]; after a lag or a reconnect each watch is told to recheck.
 
+use super::batch::Batch;
 use super::session_end::{SessionEnd, SessionSignal, SessionWatch};
 use super::{SESSIONS_CHANNEL, channel, decode};
 use crate::redis::{RedisConnectError, SubscriberClient};
-use domain::event::ProgressEvent;
 use domain::{ContainerId, UserId};
 use fred::prelude::*;
 use std::collections::HashMap;
@@ -32,8 +32,8 @@ const SESSIONS_CAPACITY: usize = 64;
 /// What a stream receives.
 #[derive(Clone, Debug)]
 pub enum HubMessage {
-    /// The events of one flush, in `seq` order.
-    Events(Arc<[ProgressEvent]>),
+    /// The events of one flush, in `seq` order, shared by every stream (encoded once).
+    Events(Arc<Batch>),
     /// Messages may have been missed: read what is new from the database.
     Resync,
 }
@@ -83,6 +83,16 @@ impl Subscription {
             Err(broadcast::error::RecvError::Lagged(_)) => HubMessage::Resync,
             // The sender lives as long as the channel has streams, this one included.
             Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
+
+    /// The next message if one is waiting, so a stream can send everything published since it
+    /// last woke up in one write.
+    pub fn try_recv(&mut self) -> Option<HubMessage> {
+        match self.receiver.try_recv() {
+            Ok(message) => Some(message),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => Some(HubMessage::Resync),
+            Err(_) => None,
         }
     }
 }
@@ -280,7 +290,9 @@ async fn dispatch(inner: Weak<Inner>) {
                     continue;
                 }
                 match decode(&payload) {
-                    Ok(events) => inner.send(&name, HubMessage::Events(events.into())),
+                    Ok(events) => {
+                        inner.send(&name, HubMessage::Events(Arc::new(Batch::new(events))))
+                    }
                     Err(e) => {
                         tracing::warn!(channel = %name, error = %e, "malformed progress message");
                         inner.send(&name, HubMessage::Resync);
