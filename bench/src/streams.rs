@@ -5,7 +5,7 @@
 use crate::fixtures;
 use crate::procs::{Env, Proc, connections_to, cpu_time, free_port, wait_healthy};
 use crate::report::{Report, Samples, Verdict, mb_from_kib, ms};
-use crate::sse::SseStream;
+use crate::sse::{HTTP2_STREAMS_PER_CONNECTION, Http2Connection, Protocol, SseStream};
 use anyhow::{Context, bail};
 use backend::db::DbPool;
 use backend::redis::RedisClient;
@@ -47,13 +47,7 @@ pub async fn run(report: &mut Report, env: &Env, params: &StreamParams) -> anyho
     let port = free_port()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let base = format!("http://{addr}");
-    let mut command = env.command("server");
-    command
-        .arg("serve")
-        .env("INFRAHAUS_LISTEN", addr.to_string())
-        .env("INFRAHAUS_SITE_ROOT", &env.site_root);
-    let mut server = Proc::spawn(env, "server", command)?;
-    wait_healthy(&mut server, &base, Duration::from_secs(60)).await?;
+    let mut server = start_server(env, addr).await?;
     let idle = server.settled_rss_kib(Duration::from_secs(15)).await?;
     report.add(
         "idle resident memory: server",
@@ -79,15 +73,24 @@ pub async fn run(report: &mut Report, env: &Env, params: &StreamParams) -> anyho
         redis_port: env.redis_port()?,
     };
 
-    idle_streams(
-        report,
-        &mut target,
-        params.idle_streams,
-        params.streams_per_container,
-    )
-    .await?;
-    for &streams in &params.latency_streams {
-        latency(report, &mut target, streams).await?;
+    for protocol in [Protocol::Http1, Protocol::Http2] {
+        if protocol == Protocol::Http2 {
+            // A fresh process, so memory freed by the HTTP/1.1 streams is not reused and
+            // counted as nothing.
+            target.server.stop().await;
+            target.server = start_server(env, addr).await?;
+        }
+        idle_streams(
+            report,
+            &mut target,
+            params.idle_streams,
+            params.streams_per_container,
+            protocol,
+        )
+        .await?;
+        for &streams in &params.latency_streams {
+            latency(report, &mut target, streams, protocol).await?;
+        }
     }
     replay(
         report,
@@ -100,16 +103,53 @@ pub async fn run(report: &mut Report, env: &Env, params: &StreamParams) -> anyho
     Ok(())
 }
 
+/// Starts `server serve` on `addr` (HTTP/1.1 and h2c) and waits until it answers.
+async fn start_server(env: &Env, addr: SocketAddr) -> anyhow::Result<Proc> {
+    let mut command = env.command("server");
+    command
+        .arg("serve")
+        .env("INFRAHAUS_LISTEN", addr.to_string())
+        .env("INFRAHAUS_SITE_ROOT", &env.site_root);
+    let mut server = Proc::spawn(env, "server", command)?;
+    wait_healthy(
+        &mut server,
+        &format!("http://{addr}"),
+        Duration::from_secs(60),
+    )
+    .await?;
+    Ok(server)
+}
+
 fn progress_path(container: ContainerId) -> String {
     format!("/api/containers/{container}/progress")
 }
 
 impl Target {
-    /// Opens one stream per entry of `containers`, a few at a time.
-    async fn open_streams(&self, containers: &[ContainerId]) -> anyhow::Result<Vec<SseStream>> {
-        futures::stream::iter(containers.iter().map(|&id| {
+    /// Opens one stream per entry of `containers`, a few at a time: each on its own connection
+    /// (HTTP/1.1), or [`HTTP2_STREAMS_PER_CONNECTION`] to a connection (HTTP/2).
+    async fn open_streams(
+        &self,
+        containers: &[ContainerId],
+        protocol: Protocol,
+    ) -> anyhow::Result<Vec<SseStream>> {
+        let mut connections = Vec::new();
+        if protocol == Protocol::Http2 {
+            for _ in 0..containers.len().div_ceil(HTTP2_STREAMS_PER_CONNECTION) {
+                connections.push(Http2Connection::connect(self.addr).await?);
+            }
+        }
+        let connections = &connections;
+        futures::stream::iter(containers.iter().enumerate().map(|(i, &id)| {
             let path = progress_path(id);
-            async move { SseStream::open(self.addr, &path, &self.cookie, None).await }
+            async move {
+                match protocol {
+                    Protocol::Http1 => SseStream::open(self.addr, &path, &self.cookie, None).await,
+                    Protocol::Http2 => {
+                        let connection = &connections[i / HTTP2_STREAMS_PER_CONNECTION];
+                        SseStream::open_http2(connection, &path, &self.cookie, None).await
+                    }
+                }
+            }
         }))
         .buffer_unordered(OPENING)
         .try_collect()
@@ -170,8 +210,10 @@ async fn idle_streams(
     target: &mut Target,
     count: usize,
     per_container: usize,
+    protocol: Protocol,
 ) -> anyhow::Result<()> {
-    eprintln!("==> server process: memory with {count} idle progress streams");
+    let label = protocol.label();
+    eprintln!("==> server process: memory with {count} idle progress streams ({label})");
     let rss_before = target
         .server
         .settled_rss_kib(Duration::from_secs(15))
@@ -185,7 +227,7 @@ async fn idle_streams(
         .take(count)
         .collect();
     let started = Instant::now();
-    let streams = target.open_streams(&followed).await?;
+    let streams = target.open_streams(&followed, protocol).await?;
     let opening = started.elapsed();
     target
         .wait_for_channels(&containers, containers.len(), Duration::from_secs(30))
@@ -204,9 +246,9 @@ async fn idle_streams(
 
     let per_stream = (rss_open.saturating_sub(rss_before) * 1024) as f64 / count as f64 / 1000.0;
     report.add(
-        "server resident memory with idle progress streams",
+        format!("server resident memory with idle progress streams ({label})"),
         format!(
-            "{count} SSE streams on {} containers (one Redis channel each), opened {OPENING} at a time in {:.1} s, VmRSS after settling",
+            "{count} SSE streams ({label}) on {} containers (one Redis channel each), opened {OPENING} at a time in {:.1} s, VmRSS after settling",
             containers.len(),
             opening.as_secs_f64()
         ),
@@ -219,7 +261,7 @@ async fn idle_streams(
         Verdict::of(rss_open * 1024 <= 100_000_000),
     );
     report.add(
-        "Redis connections held by the server",
+        format!("Redis connections held by the server ({label})"),
         format!("CLIENT LIST entries from the server process, with 0 and {count} open streams"),
         format!("{clients_before} / {clients_open}"),
         "constant",
@@ -229,8 +271,14 @@ async fn idle_streams(
 }
 
 /// Publish → frame latency with `count` streams following one container.
-async fn latency(report: &mut Report, target: &mut Target, count: usize) -> anyhow::Result<()> {
-    eprintln!("==> publish -> SSE frame latency with {count} open streams");
+async fn latency(
+    report: &mut Report,
+    target: &mut Target,
+    count: usize,
+    protocol: Protocol,
+) -> anyhow::Result<()> {
+    let label = protocol.label();
+    eprintln!("==> publish -> SSE frame latency with {count} open streams ({label})");
     let rounds: i64 = match count {
         0..=1 => 1000,
         2..=100 => 200,
@@ -238,7 +286,9 @@ async fn latency(report: &mut Report, target: &mut Target, count: usize) -> anyh
     };
     let warmup: i64 = 5;
     let container = fixtures::containers(&target.db, target.node, 1).await?[0];
-    let streams = target.open_streams(&vec![container; count]).await?;
+    let streams = target
+        .open_streams(&vec![container; count], protocol)
+        .await?;
     let (received_tx, mut received) = mpsc::unbounded_channel::<(i64, Instant)>();
     let readers: Vec<_> = streams
         .into_iter()
@@ -299,9 +349,9 @@ async fn latency(report: &mut Report, target: &mut Target, count: usize) -> anyh
     let samples = Samples::new(samples);
     let p99 = samples.percentile(99.0);
     report.add(
-        format!("publish -> SSE frame latency, {count} stream(s)"),
+        format!("publish -> SSE frame latency, {count} stream(s) ({label})"),
         format!(
-            "{count} open stream(s) on one container, {rounds} events published one at a time (PUBLISH as the worker's sink does), {} frames timed in the client",
+            "{count} open stream(s) ({label}) on one container, {rounds} events published one at a time (PUBLISH as the worker's sink does), {} frames timed in the client",
             samples.len()
         ),
         format!(
