@@ -10,6 +10,7 @@
 //! - [`refusal`]: the error responses the server builds itself.
 //! - [`spa`]: static files and the SPA's index page.
 //! - [`metrics`]: `/metrics` (Prometheus) and `/ready`, and what the server records.
+//! - [`connections`]: the plain listener's connections (HTTP/1.1 or h2c by their first bytes).
 //! - [`tls`]: TLS terminated by the server (HTTP/2 and HTTP/1.1 by ALPN).
 //!
 //! Both listeners speak HTTP/1.1 and HTTP/2: in the clear, HTTP/2 with prior knowledge (h2c,
@@ -17,6 +18,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod headers;
 pub mod host;
 pub mod metrics;
@@ -32,7 +34,6 @@ use app::ssr::ServerContext;
 use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use std::net::SocketAddr;
 use std::path::Path;
 use tokio::net::TcpListener;
 
@@ -101,18 +102,14 @@ pub fn router(ctx: ServerContext, site_root: &Path, hosts: HostPolicy) -> Router
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-/// Serves `router` on `listener` until `shutdown` completes.
+/// Serves `router` on `listener` (HTTP/1.1 and h2c, see [`connections`]) until `shutdown`
+/// completes.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    connections::serve(listener, router, shutdown).await
 }
 
 /// Serves `router` over TLS (`acceptor`, see [`tls::TlsIdentity`]) on `listener` until

@@ -234,3 +234,57 @@ async fn ten_streams_stay_live_while_a_page_loads_over_http2() {
         read_until(stream, seen, "\"line 1\"").await;
     }
 }
+
+/// Writes `parts` to a new connection to the plain listener, pausing between them, and returns
+/// the first line of the answer.
+async fn answer_to_pieces(url: &str, parts: &[&[u8]]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    for part in parts {
+        socket.write_all(part).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut buf))
+            .await
+            .expect("an answer within 10 s")
+            .unwrap();
+        assert!(n > 0, "the server closed the connection without answering");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_request_arriving_in_pieces_is_still_told_apart_from_http2() {
+    let app = TestApp::start().await;
+    // "P" could begin the HTTP/2 preface ("PRI * HTTP/2.0"): the server waits for more.
+    let addr = app.url.trim_start_matches("http://").to_owned();
+    let rest = format!("OST /health HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n");
+    let status = answer_to_pieces(&app.url, &[b"P", rest.as_bytes()]).await;
+    assert_eq!(status, "HTTP/1.1 405 Method Not Allowed");
+    // Half of the preface, then the rest: HTTP/2 (the server's SETTINGS frame comes first).
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    socket.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    socket.write_all(b"\r\nSM\r\n\r\n").await.unwrap();
+    // An empty SETTINGS frame: length 0, type 4, flags 0, stream 0.
+    socket
+        .write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0])
+        .await
+        .unwrap();
+    let mut header = [0u8; 9];
+    tokio::time::timeout(Duration::from_secs(10), socket.read_exact(&mut header))
+        .await
+        .expect("a frame within 10 s")
+        .unwrap();
+    assert_eq!(
+        header[3], 4,
+        "the server's first frame is SETTINGS: {header:?}"
+    );
+}
