@@ -11,6 +11,7 @@
 //! - [`spa`]: static files and the SPA's index page.
 //! - [`metrics`]: `/metrics` (Prometheus) and `/ready`, and what the server records.
 
+pub mod asset_cache;
 pub mod auth;
 pub mod config;
 pub mod headers;

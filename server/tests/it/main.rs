@@ -21,6 +21,7 @@ mod health;
 mod live_status;
 mod nodes;
 mod progress;
+mod static_files;
 mod templates_api;
 mod updates;
 mod users;
