@@ -71,6 +71,8 @@ mod tests {
         assert!(!is_hashed("/favicon.ico"));
         assert!(!is_hashed("/some-name.css"));
         assert!(!is_hashed("/x-8c6512c0510c47eg.css"));
-        assert!(!is_hashed("/containers/0b9c2f4e-8c65-12c0-510c-47e7aa00bb11"));
+        assert!(!is_hashed(
+            "/containers/0b9c2f4e-8c65-12c0-510c-47e7aa00bb11"
+        ));
     }
 }

@@ -55,14 +55,23 @@ async fn a_hashed_file_is_sent_as_brotli_to_a_browser_that_accepts_it() {
     let script = site(root.path());
     let app = TestApp::start().await.serving(root.path()).await;
 
-    let response = get(&app, &format!("/{HASHED_JS}"), Some("gzip, deflate, br, zstd")).await;
+    let response = get(
+        &app,
+        &format!("/{HASHED_JS}"),
+        Some("gzip, deflate, br, zstd"),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "content-encoding"), "br");
     assert!(header(&response, "content-type").contains("javascript"));
     assert_eq!(header(&response, "vary").to_lowercase(), "accept-encoding");
     assert_eq!(header(&response, "cache-control"), IMMUTABLE);
     let body = response.bytes().await.unwrap();
-    assert!(body.len() < script.len() / 4, "not compressed: {} bytes", body.len());
+    assert!(
+        body.len() < script.len() / 4,
+        "not compressed: {} bytes",
+        body.len()
+    );
     let mut decoded = Vec::new();
     brotli::Decompressor::new(&body[..], 4096)
         .read_to_end(&mut decoded)
