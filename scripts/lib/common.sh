@@ -81,7 +81,7 @@ ensure_frontend_tools() {
 # half a minute, even when nothing changed).
 build_spa() {
   if [ -f "$ROOT/dist/index.html" ] && [ -z "$(cd "$ROOT" && find app frontend domain style \
-      Cargo.toml Cargo.lock Trunk.toml .cargo -newer dist/index.html -type f -print -quit)" ]; then
+      Cargo.toml Cargo.lock Trunk.toml .cargo scripts/lib/spa_post.sh -newer dist/index.html -type f -print -quit)" ]; then
     say "the web app in dist/ is up to date"; return 0
   fi
   say "building the web app (trunk, then split per page and compressed)"
