@@ -8,25 +8,19 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 use components::shell::Shell;
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
-use pages::containers::{
-    detail::ContainerDetailPage, list::ContainersPage, progress::ProgressPage,
-};
-use pages::templates::{
-    buckets::BucketsPage, detail::TemplateDetailPage, edit::TemplateEditPage, list::TemplatesPage,
-};
-use pages::{
-    account::AccountPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage,
-    settings::SettingsPage, users::UsersPage, wizard::WizardPage,
-};
+use leptos_router::{Lazy, path};
+use pages::{login::LoginPage, not_found::NotFoundPage};
+use routes::*;
 
-/// The whole application: routes, with every page but the login page inside the signed-in shell.
+/// The whole application: routes, with every page but the login page inside the signed-in shell
+/// and loaded lazily ([`routes`]).
 #[component]
 pub fn App() -> impl IntoView {
     view! {
@@ -34,19 +28,19 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/login") view=LoginPage />
                 <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("") view=DashboardPage />
-                    <Route path=path!("settings") view=SettingsPage />
-                    <Route path=path!("users") view=UsersPage />
-                    <Route path=path!("account") view=AccountPage />
-                    <Route path=path!("templates") view=TemplatesPage />
-                    <Route path=path!("templates/new") view=TemplateEditPage />
-                    <Route path=path!("templates/:id") view=TemplateDetailPage />
-                    <Route path=path!("templates/:id/edit") view=TemplateEditPage />
-                    <Route path=path!("buckets") view=BucketsPage />
-                    <Route path=path!("containers") view=ContainersPage />
-                    <Route path=path!("containers/new") view=WizardPage />
-                    <Route path=path!("containers/:id") view=ContainerDetailPage />
-                    <Route path=path!("containers/:id/progress") view=ProgressPage />
+                    <Route path=path!("") view={Lazy::<DashboardRoute>::new()} />
+                    <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()} />
+                    <Route path=path!("users") view={Lazy::<UsersRoute>::new()} />
+                    <Route path=path!("account") view={Lazy::<AccountRoute>::new()} />
+                    <Route path=path!("templates") view={Lazy::<TemplatesRoute>::new()} />
+                    <Route path=path!("templates/new") view={Lazy::<TemplateEditRoute>::new()} />
+                    <Route path=path!("templates/:id") view={Lazy::<TemplateDetailRoute>::new()} />
+                    <Route path=path!("templates/:id/edit") view={Lazy::<TemplateEditRoute>::new()} />
+                    <Route path=path!("buckets") view={Lazy::<BucketsRoute>::new()} />
+                    <Route path=path!("containers") view={Lazy::<ContainersRoute>::new()} />
+                    <Route path=path!("containers/new") view={Lazy::<WizardRoute>::new()} />
+                    <Route path=path!("containers/:id") view={Lazy::<ContainerDetailRoute>::new()} />
+                    <Route path=path!("containers/:id/progress") view={Lazy::<ProgressRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

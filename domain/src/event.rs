@@ -2,7 +2,7 @@
 
 use crate::container::Phase;
 use crate::text_enum;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 text_enum!(
@@ -66,6 +66,18 @@ impl ProgressEvent {
     pub fn is_terminal(&self) -> bool {
         self.kind.is_terminal()
     }
+
+    /// The time of day of `at` in UTC, `HH:MM:SS`. Written out rather than with chrono's
+    /// `format`, whose format-string parser the browser app would otherwise link.
+    pub fn clock_time(&self) -> String {
+        let seconds = self.at.time().num_seconds_from_midnight();
+        format!(
+            "{:02}:{:02}:{:02}",
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60
+        )
+    }
 }
 
 #[cfg(test)]
@@ -112,5 +124,22 @@ mod tests {
         assert!(event.is_terminal());
         assert_eq!((event.stream, event.script), (None, None));
         assert!(!EventKind::Step.is_terminal());
+    }
+
+    #[test]
+    fn clock_time_is_chronos_hh_mm_ss_in_utc() {
+        let mut event: ProgressEvent = serde_json::from_str(
+            r#"{"seq":1,"kind":"log","phase":"sync","percent":1,"message":"","at":"2026-01-02T03:04:05.9+02:00"}"#,
+        )
+        .unwrap();
+        assert_eq!(event.clock_time(), "01:04:05");
+        for at in [
+            "2026-01-02T00:00:00Z",
+            "2026-12-31T23:59:59.999Z",
+            "2026-06-15T12:30:07Z",
+        ] {
+            event.at = at.parse().unwrap();
+            assert_eq!(event.clock_time(), event.at.format("%H:%M:%S").to_string());
+        }
     }
 }

@@ -6,10 +6,14 @@ TOOLS="$ROOT/.tools"
 export PATH="$TOOLS/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 # Where cargo builds; the web app gets a folder of its own in it (see build_spa).
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+# split_spa and compress_spa, the steps after `trunk build`.
+source "$ROOT/scripts/lib/spa_post.sh"
 
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132.0.0
+# Splits the browser app per page (scripts/lib/spa_post.sh).
+WASM_SPLIT_VERSION=0.2.4
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -49,8 +53,8 @@ cheap_install() {
     cargo install --quiet "$@"
 }
 
-# ensure_frontend_tools: the wasm32 target, trunk, wasm-bindgen-cli and wasm-opt (binaryen from
-# npm: Debian's binaryen is too old for this wasm-bindgen).
+# ensure_frontend_tools: the wasm32 target, trunk, wasm-bindgen-cli, wasm-split-cli, brotli and
+# wasm-opt (binaryen from npm: Debian's binaryen is too old for this wasm-bindgen).
 ensure_frontend_tools() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown || {
     say "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
@@ -60,6 +64,10 @@ ensure_frontend_tools() {
   wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION" || {
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes, once)"
     cheap_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"; }
+  wasm-split-cli --help >/dev/null 2>&1 || {
+    say "installing wasm-split-cli $WASM_SPLIT_VERSION (about 2 minutes, once)"
+    cheap_install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked; }
+  ensure_commands brotli:brotli openssl:openssl
   [ -x "$TOOLS/node_modules/.bin/wasm-opt" ] || {
     say "installing wasm-opt (binaryen $BINARYEN_VERSION) into .tools"
     mkdir -p "$TOOLS"
@@ -73,11 +81,14 @@ ensure_frontend_tools() {
 # half a minute, even when nothing changed).
 build_spa() {
   if [ -f "$ROOT/dist/index.html" ] && [ -z "$(cd "$ROOT" && find app frontend domain style \
-      Cargo.toml Cargo.lock Trunk.toml .cargo -newer dist/index.html -type f -print -quit)" ]; then
+      Cargo.toml Cargo.lock Trunk.toml .cargo scripts/lib/spa_post.sh -newer dist/index.html -type f -print -quit)" ]; then
     say "the web app in dist/ is up to date"; return 0
   fi
-  say "building the web app (trunk)"
-  (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET/web" trunk build --quiet) || die "trunk build failed"
+  say "building the web app (trunk, then split per page and compressed)"
+  (cd "$ROOT" && RUSTFLAGS="$SPLIT_RUSTFLAGS" CARGO_TARGET_DIR="$TARGET/web" trunk build --quiet) \
+    || die "trunk build failed"
+  split_spa "$ROOT/dist" "$TARGET/web/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+  compress_spa "$ROOT/dist"
 }
 
 # in_background NAME LOG COMMAND... : runs COMMAND with its output in LOG; records it for

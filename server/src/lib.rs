@@ -16,6 +16,7 @@
 //! Both listeners speak HTTP/1.1 and HTTP/2: in the clear, HTTP/2 with prior knowledge (h2c,
 //! for a reverse proxy that speaks it).
 
+pub mod asset_cache;
 pub mod auth;
 pub mod config;
 pub mod connections;

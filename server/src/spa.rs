@@ -1,5 +1,6 @@
-//! The built SPA: static files as they are, every other path answered with `index.html` for a
-//! signed-in user and a redirect to the login page for anyone else. While sessions cannot be
+//! The built SPA: static files as they are (or their `.br`/`.gz` copy when the browser accepts
+//! it, with the caching headers of [`crate::asset_cache`]), every other path answered with
+//! `index.html` for a signed-in user and a redirect to the login page for anyone else. While sessions cannot be
 //! checked (database away) the page is served as it is: its API calls answer 503 and the app
 //! shows that, instead of sending the user to the login page.
 
@@ -31,11 +32,15 @@ pub fn service(site_root: &Path, ctx: ServerContext) -> Router {
         index: site_root.join("index.html"),
     };
     let index = Router::new().fallback(get(index_page)).with_state(state);
-    Router::new().fallback_service(
-        ServeDir::new(site_root)
-            .append_index_html_on_directories(false)
-            .fallback(index),
-    )
+    Router::new()
+        .fallback_service(
+            ServeDir::new(site_root)
+                .append_index_html_on_directories(false)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(index),
+        )
+        .layer(axum::middleware::from_fn(crate::asset_cache::cache_headers))
 }
 
 async fn index_page(State(state): State<SpaState>, jar: CookieJar, req: Request) -> Response {

@@ -106,6 +106,19 @@ impl TestApp {
         }
     }
 
+    /// A second server on this one's database and context that serves the SPA from
+    /// `site_root` instead of the built app (for tests of how static files are served).
+    pub async fn serving(&self, site_root: &std::path::Path) -> Self {
+        let url = server::spawn_on_loopback(self.ctx.clone(), site_root)
+            .await
+            .unwrap();
+        Self {
+            url,
+            ctx: self.ctx.clone(),
+            database_url: self.database_url.clone(),
+        }
+    }
+
     /// Creates an admin with a unique name; returns the name.
     pub async fn user(&self, password: &str) -> String {
         self.user_with_role(password, domain::user::Role::Admin)

@@ -24,6 +24,7 @@ mod http2;
 mod live_status;
 mod nodes;
 mod progress;
+mod static_files;
 mod templates_api;
 mod updates;
 mod users;

@@ -131,7 +131,7 @@ fn LogLine(event: ProgressEvent) -> impl IntoView {
     };
     view! {
         <div class=class data-seq=event.seq.to_string()>
-            <time class="log-time" datetime=event.at.to_rfc3339()>{event.at.format("%H:%M:%S").to_string()}</time>
+            <time class="log-time" datetime=event.at.to_rfc3339()>{event.clock_time()}</time>
             <span class="log-tag">{tag}</span>
             <span class="log-text">{event.message}</span>
         </div>
