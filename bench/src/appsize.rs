@@ -38,7 +38,9 @@ impl Sizes {
 
 pub fn run(report: &mut Report, site_root: &Path) -> anyhow::Result<()> {
     eprintln!("==> app size ({})", site_root.display());
-    let all = app_files(site_root)?;
+    let index = std::fs::read_to_string(site_root.join("index.html"))
+        .with_context(|| format!("no index.html in {}", site_root.display()))?;
+    let all = app_files(site_root, &index)?;
     if !all
         .iter()
         .any(|f| f.extension().is_some_and(|e| e == "wasm"))
@@ -77,8 +79,9 @@ pub fn run(report: &mut Report, site_root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every .wasm and .js file under `root`.
-fn app_files(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// Every .wasm and .js file under `root`, but for the folders of a previous build's page modules
+/// (kept for tabs opened before a redeploy): an `app-HASH` folder that `index` does not name.
+fn app_files(root: &Path, index: &str) -> anyhow::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     let mut dirs = vec![root.to_path_buf()];
     while let Some(dir) = dirs.pop() {
@@ -87,7 +90,13 @@ fn app_files(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
         {
             let path = entry?.path();
             if path.is_dir() {
-                dirs.push(path);
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default();
+                if !name.starts_with("app-") || index.contains(name) {
+                    dirs.push(path);
+                }
             } else if is_app_file(&path) {
                 found.push(path);
             }

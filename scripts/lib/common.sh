@@ -85,9 +85,18 @@ build_spa() {
     say "the web app in dist/ is up to date"; return 0
   fi
   say "building the web app (trunk, then split per page and compressed)"
+  # The page modules the current index.html loads stay for one more build: a tab opened before
+  # a redeploy still loads its pages from them (Trunk empties dist/).
+  local previous="$TARGET/web/previous-app" current
+  rm -rf "$previous" && mkdir -p "$previous"
+  current="$(grep -o 'app-[0-9a-f]*' "$ROOT/dist/index.html" 2>/dev/null | head -1 || true)"
+  [ -n "$current" ] && [ -d "$ROOT/dist/$current" ] && mv "$ROOT/dist/$current" "$previous/"
   (cd "$ROOT" && RUSTFLAGS="$SPLIT_RUSTFLAGS" CARGO_TARGET_DIR="$TARGET/web" trunk build --quiet) \
     || die "trunk build failed"
   split_spa "$ROOT/dist" "$TARGET/web/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+  if [ -n "$current" ] && [ -d "$previous/$current" ] && [ ! -e "$ROOT/dist/$current" ]; then
+    mv "$previous/$current" "$ROOT/dist/"
+  fi
   compress_spa "$ROOT/dist"
 }
 
