@@ -293,15 +293,17 @@ async fn pages_redirect_to_login_without_a_session() {
 #[tokio::test]
 async fn static_assets_are_served_without_a_session() {
     let app = TestApp::start().await;
-    let asset = std::fs::read_dir(testkit::site_root())
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|name| name.ends_with(".wasm"))
-        .expect("a built .wasm file");
+    // The module the page loads, as index.html names it (`/app-HASH/frontend_bg.wasm` in a
+    // build split per page, `/frontend-HASH_bg.wasm` in a plain Trunk build).
+    let index = std::fs::read_to_string(testkit::site_root().join("index.html")).unwrap();
+    let asset = index
+        .split('"')
+        .find(|part| part.starts_with('/') && part.ends_with(".wasm"))
+        .expect("index.html names a .wasm module")
+        .to_owned();
     let response = app
         .client()
-        .get(format!("{}/{asset}", app.url))
+        .get(format!("{}{asset}", app.url))
         .send()
         .await
         .unwrap();
