@@ -1,5 +1,6 @@
-//! The plain listener's connections: each speaks HTTP/1.1, or HTTP/2 with prior knowledge (h2c,
-//! for a reverse proxy that speaks it), told apart by peeking at its first bytes.
+//! The server's connections. On the plain listener each speaks HTTP/1.1, or HTTP/2 with prior
+//! knowledge (h2c, for a reverse proxy that speaks it), told apart by peeking at its first bytes;
+//! over TLS the protocol is the one ALPN agreed on.
 //!
 //! Why not `axum::serve`: to find the HTTP/2 preface it reads a connection's first bytes into a
 //! 24-byte buffer and gives them back to hyper's HTTP/1.1 parser as a first read of at most 24
@@ -10,10 +11,11 @@
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 
 /// What an HTTP/2 client sends first (RFC 9113, section 3.4).
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -28,10 +30,15 @@ enum Protocol {
     Http2,
 }
 
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves `router` on `listener` until `shutdown` completes; then stops accepting and waits for
-/// the open connections to finish, as `axum::serve`'s graceful shutdown does.
+/// the open connections to finish, as `axum::serve`'s graceful shutdown does. With `tls`, each
+/// connection is a TLS connection first.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -56,27 +63,40 @@ pub async fn serve(
             router.clone(),
         ));
         let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let protocol =
-                match tokio::time::timeout(FIRST_BYTES_TIMEOUT, protocol_of(&stream)).await {
-                    Ok(Ok(protocol)) => protocol,
-                    Ok(Err(_)) | Err(_) => return,
+            let served =
+                match tls {
+                    None => {
+                        let Ok(Ok(protocol)) =
+                            tokio::time::timeout(FIRST_BYTES_TIMEOUT, protocol_of(&stream)).await
+                        else {
+                            return;
+                        };
+                        serve_io(TokioIo::new(stream), protocol, service, watcher).await
+                    }
+                    Some(acceptor) => {
+                        let stream =
+                            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                                .await
+                            {
+                                Ok(Ok(stream)) => stream,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!(%peer, "TLS handshake timed out");
+                                    return;
+                                }
+                            };
+                        let protocol = match stream.get_ref().1.alpn_protocol() {
+                            Some(b"h2") => Protocol::Http2,
+                            _ => Protocol::Http1,
+                        };
+                        serve_io(TokioIo::new(stream), protocol, service, watcher).await
+                    }
                 };
-            let io = TokioIo::new(stream);
-            let served = match protocol {
-                Protocol::Http1 => {
-                    let connection = hyper::server::conn::http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .serve_connection(io, service);
-                    watcher.watch(connection).await
-                }
-                Protocol::Http2 => {
-                    let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                        .timer(TokioTimer::new())
-                        .serve_connection(io, service);
-                    watcher.watch(connection).await
-                }
-            };
             if let Err(e) = served {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
@@ -85,6 +105,39 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Serves one connection in `protocol` until it ends or the graceful shutdown ends it.
+async fn serve_io<I, S>(
+    io: I,
+    protocol: Protocol,
+    service: S,
+    watcher: Watcher,
+) -> Result<(), hyper::Error>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<axum::body::Body>,
+        > + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    match protocol {
+        Protocol::Http1 => {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .serve_connection(io, service);
+            watcher.watch(connection).await
+        }
+        Protocol::Http2 => {
+            let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .serve_connection(io, service);
+            watcher.watch(connection).await
+        }
+    }
 }
 
 /// Whether the connection starts with the HTTP/2 preface, read without taking the bytes.

@@ -110,7 +110,7 @@ pub async fn serve(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    connections::serve(listener, router, shutdown).await
+    connections::serve(listener, None, router, shutdown).await
 }
 
 /// Serves `router` over TLS (`acceptor`, see [`tls::TlsIdentity`]) on `listener` until
@@ -121,18 +121,7 @@ pub async fn serve_tls(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // What `into_make_service_with_connect_info` does for a TcpListener: each connection's
-    // requests carry the peer's address.
-    let per_connection = tower::service_fn(
-        move |incoming: axum::serve::IncomingStream<'_, tls::TlsListener>| {
-            let peer = axum::extract::ConnectInfo(*incoming.remote_addr());
-            let service = tower::Layer::layer(&axum::Extension(peer), router.clone());
-            async move { Ok::<_, std::convert::Infallible>(service) }
-        },
-    );
-    axum::serve(tls::TlsListener::new(listener, acceptor)?, per_connection)
-        .with_graceful_shutdown(shutdown)
-        .await
+    connections::serve(listener, Some(acceptor), router, shutdown).await
 }
 
 /// Serves the app on a free port of 127.0.0.1 in the background (tests, benchmarks); returns

@@ -1,6 +1,6 @@
 //! TLS terminated by the server itself: the certificate (the operator's files, or a self-signed
 //! one generated on first start and kept), the rustls configuration offering HTTP/2 and
-//! HTTP/1.1 by ALPN, and a listener that hands `axum::serve` finished TLS connections.
+//! HTTP/1.1 by ALPN (the connections are served by [`crate::connections`]).
 //!
 //! rustls runs on the ring provider, the workspace's one crypto provider.
 
@@ -12,11 +12,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 /// The self-signed certificate's file name, next to the secret key file.
 pub const SELF_SIGNED_CERT: &str = "tls-cert.pem";
@@ -151,68 +147,6 @@ pub fn self_signed_names(public_url: &str, listen: SocketAddr) -> Vec<String> {
         names.push(host);
     }
     names
-}
-
-/// Accepted connections whose TLS handshake has finished, for `axum::serve`. Handshakes run in
-/// the background (10 s at most each), so a slow client never holds up the next one.
-pub struct TlsListener {
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-}
-
-impl TlsListener {
-    /// Starts accepting on `tcp`; stops when the listener is dropped.
-    pub fn new(tcp: TcpListener, acceptor: TlsAcceptor) -> std::io::Result<TlsListener> {
-        let local = tcp.local_addr()?;
-        let (tx, rx) = mpsc::channel(64);
-        tokio::spawn(async move {
-            loop {
-                let (stream, peer) = tokio::select! {
-                    () = tx.closed() => break,
-                    accepted = tcp.accept() => match accepted {
-                        Ok(conn) => conn,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "accepting a connection failed");
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                            continue;
-                        }
-                    },
-                };
-                let acceptor = acceptor.clone();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let _ = stream.set_nodelay(true);
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
-                        .await
-                    {
-                        Ok(Ok(tls)) => {
-                            let _ = tx.send((tls, peer)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
-            }
-        });
-        Ok(TlsListener { rx, local })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(conn) => conn,
-            // The accept loop never ends while this receiver lives.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local)
-    }
 }
 
 #[cfg(test)]
