@@ -89,6 +89,9 @@ if [ "$DEMO" = 1 ]; then
     (umask 077; python3 -c 'import uuid; print(uuid.uuid4())' > "$RUN/demo-token-secret")
   fi
   say "starting the demo Proxmox node (simulator) on https://127.0.0.1:$DEMO_API_PORT"
+  # Created before the simulator starts: the loop below may read it before the background
+  # job has opened it.
+  : > "$RUN/pvesim.out"
   "$BIN/pvesim" --state-dir "$RUN/pvesim" --listen "127.0.0.1:$DEMO_API_PORT" \
     --token "root@pam!infrahaus=$(cat "$RUN/demo-token-secret")" \
     --ssh-port "$DEMO_CT_SSH_PORT" --node-ssh "127.0.0.1:$DEMO_SSH_PORT" --node-ssh-key "$RUN/deploy-key.pub" \
