@@ -1,5 +1,6 @@
 //! Rows the suites start from, made the way the product makes them: a node registered at an
-//! address nothing answers on, a checked container spec, and a container row for it.
+//! address nothing answers on, a checked container spec, a container row for it, and progress
+//! events.
 
 use backend::models::{ContainerRow, NewContainer, NewNode, NodeRow, RunRow};
 use diesel_async::AsyncPgConnection;
@@ -98,4 +99,18 @@ pub async fn container(
         .await
         .expect("insert its creation run");
     id
+}
+
+/// A deploy-phase stdout log line `line SEQ`, as the worker's sink writes one.
+pub fn log_event(seq: i64) -> domain::event::ProgressEvent {
+    domain::event::ProgressEvent {
+        seq,
+        kind: domain::event::EventKind::Log,
+        phase: domain::container::Phase::Deploy,
+        percent: 50,
+        message: format!("line {seq}"),
+        stream: Some(domain::event::LogStream::Stdout),
+        script: None,
+        at: "2026-01-02T03:04:05.123456Z".parse().unwrap(),
+    }
 }

@@ -5,29 +5,16 @@
 
 use backend::events;
 use backend::models::event::EventRow;
-use domain::container::{Lifecycle, Phase};
-use domain::event::{EventKind, LogStream, ProgressEvent};
+use domain::container::Lifecycle;
 use fred::prelude::*;
 use server::tls::{TlsIdentity, TlsSource};
 use testkit::browser::{open_accepting_any_certificate, wait_until};
+use testkit::fixtures::log_event;
 use testkit::server::TestApp;
 use testkit::server::browser::{log_in_to, wait_for_lines};
 
 const PASSWORD: &str = "correct horse battery";
 const PAGES: usize = 10;
-
-fn log_event(seq: i64) -> ProgressEvent {
-    ProgressEvent {
-        seq,
-        kind: EventKind::Log,
-        phase: Phase::Deploy,
-        percent: 50,
-        message: format!("deploy line {seq}"),
-        stream: Some(LogStream::Stdout),
-        script: None,
-        at: "2026-01-02T03:04:05.123456Z".parse().unwrap(),
-    }
-}
 
 /// The page's connection protocol, as the browser reports it (`h2`, `http/1.1`).
 async fn protocol(browser: &fantoccini::Client) -> String {

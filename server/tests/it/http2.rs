@@ -4,12 +4,12 @@
 
 use backend::events;
 use backend::models::event::EventRow;
-use domain::container::{Lifecycle, Phase};
-use domain::event::{EventKind, LogStream, ProgressEvent};
+use domain::container::Lifecycle;
 use fred::prelude::*;
 use reqwest::Version;
 use server::tls::{TlsIdentity, TlsSource};
 use std::time::Duration;
+use testkit::fixtures::log_event;
 use testkit::server::TestApp;
 
 /// The app over plain HTTP (`app.url`), and over TLS with a new self-signed certificate.
@@ -74,19 +74,6 @@ async fn log_in(app: &TestApp, client: &reqwest::Client, base: &str) {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-}
-
-fn log_event(seq: i64) -> ProgressEvent {
-    ProgressEvent {
-        seq,
-        kind: EventKind::Log,
-        phase: Phase::Deploy,
-        percent: 50,
-        message: format!("line {seq}"),
-        stream: Some(LogStream::Stdout),
-        script: None,
-        at: "2026-01-02T03:04:05.123456Z".parse().unwrap(),
-    }
 }
 
 /// Waits until the server listens for the container's live events.
