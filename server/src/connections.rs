@@ -15,7 +15,10 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
+
+use crate::stream_connections::{self, Recognised, StreamRequest};
 
 /// What an HTTP/2 client sends first (RFC 9113, section 3.4).
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -28,6 +31,15 @@ const FIRST_BYTES_TIMEOUT: Duration = Duration::from_secs(30);
 enum Protocol {
     Http1,
     Http2,
+}
+
+/// How a plain connection begins.
+#[derive(Debug)]
+enum Opening {
+    /// In a protocol hyper serves.
+    Hyper(Protocol),
+    /// With a progress stream, served by [`stream_connections`].
+    ProgressStream(Box<StreamRequest>),
 }
 
 /// How long a TLS handshake may take.
@@ -43,6 +55,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
+    // Progress streams served outside hyper end when this changes.
+    let (stop_streams, streams_stop) = watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -58,52 +72,80 @@ pub async fn serve(
         // Frames go out when written: a progress event is small, and waiting for the peer's
         // delayed ACK (Nagle) would hold it back by up to 40 ms.
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(tower::Layer::layer(
-            &axum::Extension(ConnectInfo(peer)),
-            router.clone(),
-        ));
+        let service = tower::Layer::layer(&axum::Extension(ConnectInfo(peer)), router.clone());
         let watcher = graceful.watcher();
         let tls = tls.clone();
+        let streams_stop = streams_stop.clone();
         tokio::spawn(async move {
-            let served =
-                match tls {
-                    None => {
-                        let Ok(Ok(protocol)) =
-                            tokio::time::timeout(FIRST_BYTES_TIMEOUT, protocol_of(&stream)).await
-                        else {
-                            return;
-                        };
-                        serve_io(TokioIo::new(stream), protocol, service, watcher).await
-                    }
-                    Some(acceptor) => {
-                        let stream =
-                            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
-                                .await
+            let served = match tls {
+                None => {
+                    let Ok(Ok(opening)) =
+                        tokio::time::timeout(FIRST_BYTES_TIMEOUT, opening_of(&stream)).await
+                    else {
+                        return;
+                    };
+                    match opening {
+                        Opening::Hyper(protocol) => {
+                            serve_io(
+                                TokioIo::new(stream),
+                                protocol,
+                                TowerToHyperService::new(service),
+                                watcher,
+                            )
+                            .await
+                        }
+                        Opening::ProgressStream(request) => {
+                            drop(watcher);
+                            if let Err(e) =
+                                stream_connections::serve(stream, request, service, streams_stop)
+                                    .await
                             {
-                                Ok(Ok(stream)) => stream,
-                                Ok(Err(e)) => {
-                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                                    return;
-                                }
-                                Err(_) => {
-                                    tracing::debug!(%peer, "TLS handshake timed out");
-                                    return;
-                                }
-                            };
-                        let protocol = match stream.get_ref().1.alpn_protocol() {
-                            Some(b"h2") => Protocol::Http2,
-                            _ => Protocol::Http1,
-                        };
-                        serve_io(TokioIo::new(stream), protocol, service, watcher).await
+                                tracing::debug!(%peer, error = %e, "progress stream connection ended with an error");
+                            }
+                            return;
+                        }
                     }
-                };
+                }
+                Some(acceptor) => {
+                    let stream = match tokio::time::timeout(
+                        HANDSHAKE_TIMEOUT,
+                        acceptor.accept(stream),
+                    )
+                    .await
+                    {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
+                    };
+                    let protocol = match stream.get_ref().1.alpn_protocol() {
+                        Some(b"h2") => Protocol::Http2,
+                        _ => Protocol::Http1,
+                    };
+                    serve_io(
+                        TokioIo::new(stream),
+                        protocol,
+                        TowerToHyperService::new(service),
+                        watcher,
+                    )
+                    .await
+                }
+            };
             if let Err(e) = served {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });
     }
     drop(listener);
+    drop(streams_stop);
+    let _ = stop_streams.send(());
     graceful.shutdown().await;
+    stop_streams.closed().await;
     Ok(())
 }
 
@@ -140,21 +182,29 @@ where
     }
 }
 
-/// Whether the connection starts with the HTTP/2 preface, read without taking the bytes.
-async fn protocol_of(stream: &TcpStream) -> std::io::Result<Protocol> {
-    let mut first = [0u8; H2_PREFACE.len()];
+/// How the connection begins: the HTTP/2 preface, a progress stream's request head, or any
+/// other HTTP/1.1 request; read without taking the bytes.
+async fn opening_of(stream: &TcpStream) -> std::io::Result<Opening> {
+    // Freed once the opening is known.
+    let mut first = vec![0u8; stream_connections::MAX_HEAD];
     loop {
         let n = stream.peek(&mut first).await?;
         if n == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
-        if first[..n] != H2_PREFACE[..n] {
-            return Ok(Protocol::Http1);
+        let known = n.min(H2_PREFACE.len());
+        if first[..known] == H2_PREFACE[..known] {
+            if known == H2_PREFACE.len() {
+                return Ok(Opening::Hyper(Protocol::Http2));
+            }
+        } else {
+            match stream_connections::recognise(&first[..n]) {
+                Recognised::Stream(request) => return Ok(Opening::ProgressStream(request)),
+                Recognised::Other => return Ok(Opening::Hyper(Protocol::Http1)),
+                Recognised::NeedMore => {}
+            }
         }
-        if n == H2_PREFACE.len() {
-            return Ok(Protocol::Http2);
-        }
-        // A part of the preface so far: peeking again at once would see the same bytes.
+        // Not told apart yet: peeking again at once would see the same bytes.
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

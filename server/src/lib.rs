@@ -27,6 +27,7 @@ pub mod origin;
 pub mod progress;
 pub mod refusal;
 pub mod spa;
+pub mod stream_connections;
 pub mod tls;
 
 pub use host::HostPolicy;

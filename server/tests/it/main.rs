@@ -20,6 +20,7 @@ mod cli_user;
 mod containers;
 mod create;
 mod health;
+mod http1_streams;
 mod http2;
 mod live_status;
 mod nodes;

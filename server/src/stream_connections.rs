@@ -1,0 +1,378 @@
+//! Plain HTTP/1.1 connections whose first request opens a progress stream, served without
+//! hyper's connection so that an idle stream holds no parse buffers.
+//!
+//! hyper's HTTP/1.1 connection keeps an 8 kB read buffer and an 8 kB buffer for response heads
+//! for as long as the connection is open, which for a progress stream is as long as a deployment
+//! runs; with the connection's task that is about 19 kB per idle stream. Here the request head is
+//! peeked at while the connection is told apart ([`crate::connections`]) and, when it is a plain
+//! `GET` of `/api/containers/{id}/progress`, the same router answers it: this module only frames
+//! the response (chunked, `Connection: close`) and writes the body's bytes as they come. Anything
+//! else about the request (a body, `Expect`, `Upgrade`, an absolute URI, a head that does not
+//! parse) leaves the connection to hyper, which gives the proper answer.
+//!
+//! The connection ends with the response: an EventSource opens a new one when it reconnects.
+
+use axum::body::{Body, Bytes, HttpBody as _};
+use futures::{FutureExt as _, StreamExt as _};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
+use std::io::IoSlice;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+/// The longest request head looked at; a longer one is left to hyper (which refuses it).
+pub const MAX_HEAD: usize = 8 * 1024;
+
+/// The most header lines looked at; more are left to hyper.
+const MAX_HEADERS: usize = 64;
+
+/// How the route's requests begin.
+const PATH_PREFIX: &[u8] = b"GET /api/containers/";
+
+/// The most body chunks that are ready together and go out in one write.
+const CHUNKS_PER_WRITE: usize = 16;
+
+/// A progress-stream request, parsed from the connection's first bytes (still in the socket).
+#[derive(Debug)]
+pub struct StreamRequest {
+    request: Request<Body>,
+    /// How many bytes of the socket the head takes.
+    head_len: usize,
+}
+
+/// What a connection's first bytes say about its first request.
+#[derive(Debug)]
+pub enum Recognised {
+    /// A progress stream this module serves.
+    Stream(Box<StreamRequest>),
+    /// Anything else: hyper serves it.
+    Other,
+    /// The head is not complete yet and may still be a progress stream.
+    NeedMore,
+}
+
+/// Reads `bytes`, the first bytes of a plain connection (not the HTTP/2 preface).
+pub fn recognise(bytes: &[u8]) -> Recognised {
+    let known = bytes.len().min(PATH_PREFIX.len());
+    if bytes[..known] != PATH_PREFIX[..known] {
+        return Recognised::Other;
+    }
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut headers);
+    match parsed.parse(bytes) {
+        Ok(httparse::Status::Complete(head_len)) => match stream_request(&parsed, head_len) {
+            Some(request) => Recognised::Stream(Box::new(request)),
+            None => Recognised::Other,
+        },
+        Ok(httparse::Status::Partial) if bytes.len() < MAX_HEAD => Recognised::NeedMore,
+        _ => Recognised::Other,
+    }
+}
+
+/// The request, when nothing about it needs more than this module does.
+fn stream_request(parsed: &httparse::Request<'_, '_>, head_len: usize) -> Option<StreamRequest> {
+    let path = parsed.path?;
+    let route_path = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = route_path.split('/').collect();
+    if parsed.method != Some("GET")
+        || !matches!(segments.as_slice(), ["", "api", "containers", id, "progress"] if !id.is_empty())
+    {
+        return None;
+    }
+    let version = match parsed.version? {
+        1 => Version::HTTP_11,
+        0 => Version::HTTP_10,
+        _ => return None,
+    };
+    let mut headers = HeaderMap::with_capacity(parsed.headers.len());
+    for header in parsed.headers.iter() {
+        let name = HeaderName::from_bytes(header.name.as_bytes()).ok()?;
+        if [
+            http::header::CONTENT_LENGTH,
+            http::header::TRANSFER_ENCODING,
+            http::header::EXPECT,
+            http::header::UPGRADE,
+        ]
+        .contains(&name)
+        {
+            return None;
+        }
+        headers.append(name, HeaderValue::from_bytes(header.value).ok()?);
+    }
+    let mut request = Request::new(Body::empty());
+    *request.method_mut() = Method::GET;
+    *request.uri_mut() = path.parse().ok()?;
+    *request.version_mut() = version;
+    *request.headers_mut() = headers;
+    Some(StreamRequest { request, head_len })
+}
+
+/// Serves `request` on `stream` with `router`, then closes the connection. When `stop` changes
+/// (the server shuts down), a stream in progress ends cleanly and the client reconnects elsewhere.
+pub async fn serve<S>(
+    mut stream: TcpStream,
+    request: Box<StreamRequest>,
+    service: S,
+    mut stop: watch::Receiver<()>,
+) -> std::io::Result<()>
+where
+    S: tower::Service<Request<Body>, Response = Response<Body>, Error = std::convert::Infallible>,
+{
+    let StreamRequest { request, head_len } = *request;
+    let mut head = vec![0u8; head_len];
+    stream.read_exact(&mut head).await?;
+    drop(head);
+    let http10 = request.version() == Version::HTTP_10;
+    let response = tokio::select! {
+        response = tower::ServiceExt::oneshot(service, request) => match response {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+        _ = stop.changed() => return Ok(()),
+    };
+    let (mut parts, body) = response.into_parts();
+    let framing = Framing::of(parts.status, &body, http10);
+    let mut head = Vec::with_capacity(512);
+    write_head(&mut head, &mut parts, framing);
+    stream.write_all(&head).await?;
+    drop(head);
+    if framing == Framing::None {
+        return stream.shutdown().await;
+    }
+
+    let (mut reader, mut writer) = stream.split();
+    let mut frames = body.into_data_stream();
+    // Bytes a client sends after its request are read (and dropped) only to notice it leaving.
+    let mut ignored = [0u8; 64];
+    let mut ready: Vec<Bytes> = Vec::new();
+    loop {
+        tokio::select! {
+            frame = frames.next() => match frame {
+                Some(Ok(bytes)) => ready.push(bytes),
+                Some(Err(e)) => {
+                    // A broken body cannot be ended cleanly: the client sees the connection drop.
+                    tracing::debug!(error = %e, "progress stream body failed");
+                    return Ok(());
+                }
+                None => break,
+            },
+            read = reader.read(&mut ignored) => match read {
+                Ok(0) | Err(_) => return Ok(()),
+                Ok(_) => continue,
+            },
+            _ = stop.changed() => break,
+        }
+        // The body is not polled again once it has ended.
+        let mut ended = false;
+        while ready.len() < CHUNKS_PER_WRITE {
+            match frames.next().now_or_never() {
+                Some(Some(Ok(bytes))) => ready.push(bytes),
+                Some(Some(Err(e))) => {
+                    tracing::debug!(error = %e, "progress stream body failed");
+                    return Ok(());
+                }
+                Some(None) => {
+                    ended = true;
+                    break;
+                }
+                None => break,
+            }
+        }
+        write_chunks(&mut writer, &mut ready, framing).await?;
+        if ended {
+            break;
+        }
+    }
+    if framing == Framing::Chunked {
+        writer.write_all(b"0\r\n\r\n").await?;
+    }
+    writer.shutdown().await
+}
+
+/// How the response body is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Framing {
+    /// No body (204, 304, or an empty body of known length 0).
+    None,
+    /// `Content-Length`: the body's exact size is known.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`: a stream.
+    Chunked,
+    /// Until the connection closes: an HTTP/1.0 client knows no chunks.
+    UntilClose,
+}
+
+impl Framing {
+    fn of(status: StatusCode, body: &Body, http10: bool) -> Self {
+        if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+            return Framing::None;
+        }
+        match body.size_hint().exact() {
+            Some(0) => Framing::Length(0),
+            Some(len) => Framing::Length(len),
+            None if http10 => Framing::UntilClose,
+            None => Framing::Chunked,
+        }
+    }
+}
+
+/// The status line and headers, with the framing and `Connection: close` this module uses.
+fn write_head(head: &mut Vec<u8>, parts: &mut http::response::Parts, framing: Framing) {
+    let status = parts.status;
+    head.extend_from_slice(b"HTTP/1.1 ");
+    head.extend_from_slice(status.as_str().as_bytes());
+    head.push(b' ');
+    head.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    head.extend_from_slice(b"\r\n");
+    let headers = &mut parts.headers;
+    for hop_by_hop in [
+        http::header::CONNECTION,
+        http::header::TRANSFER_ENCODING,
+        http::header::CONTENT_LENGTH,
+        HeaderName::from_static("keep-alive"),
+    ] {
+        headers.remove(hop_by_hop);
+    }
+    if !headers.contains_key(http::header::DATE) {
+        let now = httpdate::fmt_http_date(std::time::SystemTime::now());
+        if let Ok(value) = HeaderValue::from_str(&now) {
+            headers.insert(http::header::DATE, value);
+        }
+    }
+    headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    match framing {
+        Framing::Length(len) => {
+            headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+        }
+        Framing::Chunked => {
+            headers.insert(
+                http::header::TRANSFER_ENCODING,
+                HeaderValue::from_static("chunked"),
+            );
+        }
+        Framing::None | Framing::UntilClose => {}
+    }
+    for (name, value) in headers.iter() {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+}
+
+/// Writes the `ready` body bytes in as few writes as the socket takes, each as one chunk when
+/// `framing` is chunked; empties `ready`.
+async fn write_chunks<W: tokio::io::AsyncWrite + Unpin>(
+    writer: &mut W,
+    ready: &mut Vec<Bytes>,
+    framing: Framing,
+) -> std::io::Result<()> {
+    let mut pieces: Vec<Bytes> = Vec::with_capacity(ready.len() * 3);
+    for bytes in ready.drain(..).filter(|bytes| !bytes.is_empty()) {
+        if framing == Framing::Chunked {
+            pieces.push(Bytes::from(format!("{:x}\r\n", bytes.len())));
+            pieces.push(bytes);
+            pieces.push(Bytes::from_static(b"\r\n"));
+        } else {
+            pieces.push(bytes);
+        }
+    }
+    let mut first = 0;
+    while first < pieces.len() {
+        let slices: Vec<IoSlice<'_>> = pieces[first..].iter().map(|p| IoSlice::new(p)).collect();
+        let mut written = writer.write_vectored(&slices).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while written > 0 {
+            let piece = &mut pieces[first];
+            if written >= piece.len() {
+                written -= piece.len();
+                first += 1;
+            } else {
+                bytes::Buf::advance(piece, written);
+                written = 0;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(bytes: &[u8]) -> Recognised {
+        recognise(bytes)
+    }
+
+    #[test]
+    fn a_progress_request_is_recognised_with_its_headers() {
+        let head = b"GET /api/containers/0193/progress?after=4 HTTP/1.1\r\nHost: a\r\nCookie: s=1\r\nLast-Event-ID: 7\r\n\r\n";
+        let Recognised::Stream(stream) = request(head) else {
+            panic!("not recognised");
+        };
+        assert_eq!(stream.head_len, head.len());
+        assert_eq!(
+            stream.request.uri(),
+            "/api/containers/0193/progress?after=4"
+        );
+        assert_eq!(stream.request.headers()["last-event-id"], "7");
+        assert_eq!(stream.request.headers()["cookie"], "s=1");
+    }
+
+    #[test]
+    fn other_requests_and_unusual_progress_requests_are_left_to_hyper() {
+        for head in [
+            &b"GET /api/containers HTTP/1.1\r\nHost: a\r\n\r\n"[..],
+            b"POST /api/containers/1/progress HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/containers/1/progress/x HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/containers//progress HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /api/containers/1/progress HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+            b"GET /api/containers/1/progress HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"GET /api/containers/1/progress HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
+            b"GET /api/containers/1/progress HTTP/1.1\r\nBad Header: x\r\n\r\n",
+            b"GET /index.html HTTP/1.1\r\n",
+        ] {
+            assert!(
+                matches!(request(head), Recognised::Other),
+                "{}",
+                String::from_utf8_lossy(head)
+            );
+        }
+    }
+
+    #[test]
+    fn a_head_in_pieces_waits_while_it_may_still_be_a_progress_stream() {
+        for partial in [
+            &b"G"[..],
+            b"GET /api/cont",
+            b"GET /api/containers/1/progress HTTP/1.1\r\nHost: a\r\n",
+        ] {
+            assert!(matches!(request(partial), Recognised::NeedMore));
+        }
+        let too_long = [
+            &b"GET /api/containers/1/progress HTTP/1.1\r\nX: "[..],
+            &[b'a'; MAX_HEAD],
+        ]
+        .concat();
+        assert!(matches!(request(&too_long), Recognised::Other));
+    }
+
+    #[tokio::test]
+    async fn chunks_that_are_ready_together_go_out_framed_in_order() {
+        let mut out = Vec::new();
+        let mut ready = vec![
+            Bytes::from_static(b"id: 1\n\n"),
+            Bytes::new(),
+            Bytes::from(vec![b'x'; 300]),
+        ];
+        write_chunks(&mut out, &mut ready, Framing::Chunked)
+            .await
+            .unwrap();
+        let expected = [&b"7\r\nid: 1\n\n\r\n12c\r\n"[..], &[b'x'; 300], b"\r\n"].concat();
+        assert_eq!(out, expected);
+        assert!(ready.is_empty());
+    }
+}

@@ -1,0 +1,282 @@
+//! Progress streams on fresh plain HTTP/1.1 connections, which the server answers outside
+//! hyper's connection (`server::stream_connections`): spoken to byte by byte, as a client or a
+//! reverse proxy sends them.
+
+use backend::events;
+use domain::ContainerId;
+use domain::container::{Lifecycle, Phase};
+use domain::event::{EventKind, LogStream, ProgressEvent};
+use fred::prelude::*;
+use std::time::Duration;
+use testkit::server::{TestApp, eventually};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A session cookie (`name=value`) of a new admin, from the login call's `Set-Cookie`.
+async fn session_cookie(app: &TestApp) -> String {
+    let name = app.user("correct horse battery").await;
+    let response = app
+        .client()
+        .post(format!("{}/api/login", app.url))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({"username": name, "password": "correct horse battery"}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+fn host(app: &TestApp) -> &str {
+    app.url.trim_start_matches("http://")
+}
+
+fn progress_request(app: &TestApp, container: ContainerId, version: &str, cookie: &str) -> String {
+    format!(
+        "GET /api/containers/{container}/progress {version}\r\nHost: {}\r\nAccept: text/event-stream\r\nCookie: {cookie}\r\n\r\n",
+        host(app)
+    )
+}
+
+/// A response as read from the socket until the server closed it.
+struct RawResponse {
+    status_line: String,
+    /// Header names lower-cased.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl RawResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body with the chunked framing taken off; fails unless it ends with the last chunk.
+    fn dechunked(&self) -> String {
+        let mut rest = &self.body[..];
+        let mut text = Vec::new();
+        loop {
+            let line_end = rest
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .expect("a chunk size line");
+            let size = usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap(), 16)
+                .expect("a hexadecimal chunk size");
+            rest = &rest[line_end + 2..];
+            if size == 0 {
+                assert_eq!(rest, b"\r\n", "the last chunk ends the body");
+                return String::from_utf8(text).unwrap();
+            }
+            text.extend_from_slice(&rest[..size]);
+            assert_eq!(&rest[size..size + 2], b"\r\n", "a chunk ends with CRLF");
+            rest = &rest[size + 2..];
+        }
+    }
+}
+
+/// Reads until the server closes the connection (at most 20 s).
+async fn read_to_close(socket: &mut TcpStream) -> RawResponse {
+    let mut bytes = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), socket.read_to_end(&mut bytes))
+        .await
+        .expect("the server closes the connection")
+        .unwrap();
+    let head_end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = std::str::from_utf8(&bytes[..head_end]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap().to_owned();
+    let headers = lines
+        .map(|line| {
+            let (name, value) = line.split_once(':').expect("a header line");
+            (name.to_ascii_lowercase(), value.trim().to_owned())
+        })
+        .collect();
+    RawResponse {
+        status_line,
+        headers,
+        body: bytes[head_end + 4..].to_vec(),
+    }
+}
+
+fn event(seq: i64, kind: EventKind) -> ProgressEvent {
+    ProgressEvent {
+        kind,
+        stream: (kind == EventKind::Log).then_some(LogStream::Stdout),
+        phase: Phase::Deploy,
+        ..testkit::fixtures::log_event(seq)
+    }
+}
+
+async fn publish(app: &TestApp, container: ContainerId, batch: &[ProgressEvent]) {
+    let _: i64 = app
+        .ctx
+        .redis
+        .publish(events::channel(container), events::encode(batch))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_stream_on_a_fresh_connection_is_chunked_live_and_closed_after_its_last_event() {
+    let app = TestApp::start().await;
+    let cookie = session_cookie(&app).await;
+    let container = app.container(Lifecycle::Creating).await;
+    let mut socket = TcpStream::connect(host(&app)).await.unwrap();
+    // The head in two pieces, as a slow client or proxy may send it.
+    let request = progress_request(&app, container, "HTTP/1.1", &cookie);
+    let (first, second) = request.split_at(30);
+    socket.write_all(first.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    socket.write_all(second.as_bytes()).await.unwrap();
+
+    eventually("the stream is open on the server", || async {
+        app.ctx.progress.stream_count(container) == 1
+    })
+    .await;
+    publish(&app, container, &[event(1, EventKind::Log)]).await;
+    publish(&app, container, &[event(2, EventKind::Complete)]).await;
+    let response = read_to_close(&mut socket).await;
+
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(response.header("content-type"), Some("text/event-stream"));
+    assert_eq!(response.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(response.header("connection"), Some("close"));
+    assert!(response.header("date").is_some(), "{:?}", response.headers);
+    assert!(
+        response.header("x-content-type-options").is_some(),
+        "the security headers apply: {:?}",
+        response.headers
+    );
+    let body = response.dechunked();
+    assert!(
+        body.starts_with("id: 1\nevent: progress\ndata: {"),
+        "{body}"
+    );
+    assert!(body.contains("\nid: 2\nevent: progress\n"), "{body}");
+    assert!(body.contains(r#""kind":"complete""#), "{body}");
+    eventually("the server let go of the stream", || async {
+        app.ctx.progress.stream_count(container) == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_a_session_the_answer_is_a_readable_401_and_a_wrong_host_is_refused() {
+    let app = TestApp::start().await;
+    let container = app.container(Lifecycle::Creating).await;
+
+    let mut socket = TcpStream::connect(host(&app)).await.unwrap();
+    let request = progress_request(&app, container, "HTTP/1.1", "infrahaus_session=forged");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let response = read_to_close(&mut socket).await;
+    assert_eq!(response.status_line, "HTTP/1.1 401 Unauthorized");
+    let length: usize = response.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(length, response.body.len());
+    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(body["error"], "unauthorized", "{body}");
+
+    let mut socket = TcpStream::connect(host(&app)).await.unwrap();
+    let request = format!(
+        "GET /api/containers/{container}/progress HTTP/1.1\r\nHost: attacker.example\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let response = read_to_close(&mut socket).await;
+    assert!(
+        response.status_line.starts_with("HTTP/1.1 4"),
+        "{}",
+        response.status_line
+    );
+}
+
+#[tokio::test]
+async fn an_http10_client_gets_the_events_until_the_connection_closes() {
+    let app = TestApp::start().await;
+    let cookie = session_cookie(&app).await;
+    let container = app.container(Lifecycle::Creating).await;
+    let mut socket = TcpStream::connect(host(&app)).await.unwrap();
+    let request = progress_request(&app, container, "HTTP/1.0", &cookie);
+    socket.write_all(request.as_bytes()).await.unwrap();
+    eventually("the stream is open on the server", || async {
+        app.ctx.progress.stream_count(container) == 1
+    })
+    .await;
+    publish(&app, container, &[event(1, EventKind::Complete)]).await;
+    let response = read_to_close(&mut socket).await;
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(response.header("transfer-encoding"), None);
+    let body = String::from_utf8(response.body).unwrap();
+    assert!(
+        body.starts_with("id: 1\nevent: progress\ndata: {"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_hangs_up_frees_its_stream_and_subscription() {
+    let app = TestApp::start().await;
+    let cookie = session_cookie(&app).await;
+    let container = app.container(Lifecycle::Creating).await;
+    let mut socket = TcpStream::connect(host(&app)).await.unwrap();
+    let request = progress_request(&app, container, "HTTP/1.1", &cookie);
+    socket.write_all(request.as_bytes()).await.unwrap();
+    eventually("the stream is open on the server", || async {
+        app.ctx.progress.stream_count(container) == 1
+    })
+    .await;
+    assert_eq!(app.subscribers(container).await, 1);
+    drop(socket);
+    eventually("the server notices the client left", || async {
+        app.ctx.progress.stream_count(container) == 0
+    })
+    .await;
+    eventually("the channel is unsubscribed", || async {
+        app.subscribers(container).await == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn shutting_the_server_down_ends_open_streams_cleanly() {
+    let app = TestApp::start().await;
+    let cookie = session_cookie(&app).await;
+    let container = app.container(Lifecycle::Creating).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router = server::router(
+        app.ctx.clone(),
+        &testkit::site_root(),
+        server::HostPolicy::loopback(address),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server::serve(listener, router, async {
+        let _ = stopped.await;
+    }));
+
+    let mut socket = TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET /api/containers/{container}/progress HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    eventually("the stream is open on the server", || async {
+        app.ctx.progress.stream_count(container) == 1
+    })
+    .await;
+    stop.send(()).unwrap();
+    let response = read_to_close(&mut socket).await;
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(response.dechunked(), "", "no event was published");
+    tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("the server stops once its streams ended")
+        .unwrap()
+        .unwrap();
+}
