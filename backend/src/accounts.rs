@@ -69,15 +69,13 @@ pub fn hash_password(password: &str) -> Result<String, AccountError> {
 
 /// Checks a password against a stored hash; a malformed hash never verifies.
 ///
-/// argon2id needs 19 MiB of working memory per check. Each thread keeps its own block buffer
-/// and reuses it, instead of allocating and freeing 19 MiB per check, which the allocator keeps
-/// around afterwards (measured: +99 MB after a burst of 60 logins with a fresh buffer each time).
+/// argon2id needs 19 MiB of working memory per check, allocated for the check and freed after
+/// it. The server binary has glibc map such allocations on their own
+/// (`server/src/allocator.rs`), so the memory goes back to the system when the check ends
+/// instead of staying resident in the checking thread's heap.
 pub fn verify_password(stored_hash: &str, password: &str) -> bool {
     use argon2::password_hash::Output;
     use argon2::{Algorithm, Block, Params, Version};
-    thread_local! {
-        static BLOCKS: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
     let Ok(parsed) = PasswordHash::new(stored_hash) else {
         return false;
     };
@@ -100,18 +98,14 @@ pub fn verify_password(stored_hash: &str, password: &str) -> bool {
     let block_count = params.block_count();
     let hasher = Argon2::new(algorithm, version.unwrap_or_default(), params);
     let mut computed = vec![0u8; expected.len()];
-    let hashed = BLOCKS.with(|blocks| {
-        let mut blocks = blocks.borrow_mut();
-        if blocks.len() < block_count {
-            blocks.resize(block_count, Block::default());
-        }
-        hasher.hash_password_into_with_memory(
-            password.as_bytes(),
-            salt,
-            &mut computed,
-            &mut blocks[..block_count],
-        )
-    });
+    let mut blocks = vec![Block::default(); block_count];
+    let hashed = hasher.hash_password_into_with_memory(
+        password.as_bytes(),
+        salt,
+        &mut computed,
+        &mut blocks,
+    );
+    drop(blocks);
     // `Output`'s equality runs in constant time.
     hashed.is_ok() && Output::new(&computed).is_ok_and(|c| c == expected)
 }
@@ -343,10 +337,8 @@ async fn verify_in_pool(stored_hash: Option<String>, password: String) -> Option
 /// A password check to run on one of the [`check_threads`].
 type CheckJob = Box<dyn FnOnce() + Send>;
 
-/// The threads that check passwords, one per core. argon2id takes 19 MiB per check; on a few
-/// long-lived threads that memory is reused, where tokio's blocking pool would leave a freed
-/// copy in the allocator of each of its many threads (measured: +99 MB after a burst of 60
-/// logins, against about +40 MB here).
+/// The threads that check passwords, one per core: at most that many checks (19 MiB of argon2id
+/// memory each) run at once, and none of them holds up the async runtime.
 fn check_threads() -> &'static CheckThreads {
     static THREADS: std::sync::OnceLock<CheckThreads> = std::sync::OnceLock::new();
     THREADS.get_or_init(CheckThreads::start)

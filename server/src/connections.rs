@@ -96,12 +96,20 @@ pub async fn serve(
                         }
                         Opening::ProgressStream(request) => {
                             drop(watcher);
-                            if let Err(e) =
-                                stream_connections::serve(stream, request, service, streams_stop)
-                                    .await
-                            {
-                                tracing::debug!(%peer, error = %e, "progress stream connection ended with an error");
-                            }
+                            // A task of its own, sized for this connection alone rather than
+                            // for hyper's too; this one ends.
+                            tokio::spawn(async move {
+                                let served = stream_connections::serve(
+                                    stream,
+                                    request,
+                                    service,
+                                    streams_stop,
+                                )
+                                .await;
+                                if let Err(e) = served {
+                                    tracing::debug!(%peer, error = %e, "progress stream connection ended with an error");
+                                }
+                            });
                             return;
                         }
                     }
@@ -185,8 +193,8 @@ where
 /// How the connection begins: the HTTP/2 preface, a progress stream's request head, or any
 /// other HTTP/1.1 request; read without taking the bytes.
 async fn opening_of(stream: &TcpStream) -> std::io::Result<Opening> {
-    // Freed once the opening is known.
-    let mut first = vec![0u8; stream_connections::MAX_HEAD];
+    // Freed once the opening is known; most request heads fit the first size.
+    let mut first = vec![0u8; 1024];
     loop {
         let n = stream.peek(&mut first).await?;
         if n == 0 {
@@ -201,6 +209,11 @@ async fn opening_of(stream: &TcpStream) -> std::io::Result<Opening> {
             match stream_connections::recognise(&first[..n]) {
                 Recognised::Stream(request) => return Ok(Opening::ProgressStream(request)),
                 Recognised::Other => return Ok(Opening::Hyper(Protocol::Http1)),
+                Recognised::NeedMore if n == first.len() => {
+                    // The buffer is full, not the head: look at more of it at once.
+                    first.resize(stream_connections::MAX_HEAD, 0);
+                    continue;
+                }
                 Recognised::NeedMore => {}
             }
         }

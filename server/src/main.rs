@@ -1,5 +1,6 @@
 //! `server`: the infrahaus web server and its admin commands.
 
+mod allocator;
 mod cli;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     cli::init_tracing()?;
+    allocator::return_large_allocations_when_freed();
     match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Serve => cli::serve::run().await,
         Command::Migrate => cli::migrate().await,

@@ -226,13 +226,24 @@ async fn a_client_that_hangs_up_frees_its_stream_and_subscription() {
     let cookie = session_cookie(&app).await;
     let container = app.container(Lifecycle::Creating).await;
     let mut socket = TcpStream::connect(host(&app)).await.unwrap();
-    let request = progress_request(&app, container, "HTTP/1.1", &cookie);
+    // A head longer than most (a proxy's headers, many cookies) is served the same way.
+    let padding = "p".repeat(3000);
+    let request = progress_request(&app, container, "HTTP/1.1", &cookie).replacen(
+        "\r\n\r\n",
+        &format!("\r\nX-Padding: {padding}\r\n\r\n"),
+        1,
+    );
     socket.write_all(request.as_bytes()).await.unwrap();
     eventually("the stream is open on the server", || async {
         app.ctx.progress.stream_count(container) == 1
     })
     .await;
     assert_eq!(app.subscribers(container).await, 1);
+    let mut head = [0u8; 4096];
+    let read = socket.read(&mut head).await.unwrap();
+    let head = String::from_utf8_lossy(&head[..read]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200 ok\r\n"), "{head}");
+    assert!(head.contains("\r\nconnection: close\r\n"), "{head}");
     drop(socket);
     eventually("the server notices the client left", || async {
         app.ctx.progress.stream_count(container) == 0
