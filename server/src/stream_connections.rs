@@ -16,6 +16,7 @@ use axum::body::{Body, Bytes, HttpBody as _};
 use futures::{FutureExt as _, StreamExt as _};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
 use std::io::IoSlice;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -31,6 +32,10 @@ const PATH_PREFIX: &[u8] = b"GET /api/containers/";
 
 /// The most body chunks that are ready together and go out in one write.
 const CHUNKS_PER_WRITE: usize = 16;
+
+/// How long a write may wait for a client that does not read before the connection is dropped
+/// (its stream and subscription with it).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A progress-stream request, parsed from the connection's first bytes (still in the socket).
 #[derive(Debug)]
@@ -134,10 +139,10 @@ where
     let framing = Framing::of(parts.status, &body, http10);
     let mut head = Vec::with_capacity(512);
     write_head(&mut head, &mut parts, framing);
-    stream.write_all(&head).await?;
+    within_write_timeout(stream.write_all(&head)).await?;
     drop(head);
     if framing == Framing::None {
-        return stream.shutdown().await;
+        return within_write_timeout(stream.shutdown()).await;
     }
 
     let (mut reader, mut writer) = stream.split();
@@ -178,15 +183,25 @@ where
                 None => break,
             }
         }
-        write_chunks(&mut writer, &mut ready, framing).await?;
+        within_write_timeout(write_chunks(&mut writer, &mut ready, framing)).await?;
         if ended {
             break;
         }
     }
     if framing == Framing::Chunked {
-        writer.write_all(b"0\r\n\r\n").await?;
+        within_write_timeout(writer.write_all(b"0\r\n\r\n")).await?;
     }
-    writer.shutdown().await
+    within_write_timeout(writer.shutdown()).await
+}
+
+/// `write`, failed with `TimedOut` when the client has not taken the bytes in [`WRITE_TIMEOUT`].
+/// (A write that completes at once, as nearly all do, never registers the timer.)
+async fn within_write_timeout(
+    write: impl std::future::Future<Output = std::io::Result<()>>,
+) -> std::io::Result<()> {
+    tokio::time::timeout(WRITE_TIMEOUT, write)
+        .await
+        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
 }
 
 /// How the response body is delimited.
