@@ -3,7 +3,8 @@
 //! Each process installs one recorder ([`install`]); code anywhere records through the `metrics`
 //! facade (`metrics::counter!("infrahaus_…")`), and the process serves [`render`]'s text from an
 //! axum route of its own (no listener of the exporter's). Every name starts with `infrahaus_`;
-//! every histogram is in seconds with the buckets of [`BUCKETS`].
+//! every histogram is in seconds with the buckets of [`BUCKETS`], but the progress fan-out's,
+//! which has the finer [`FANOUT_BUCKETS`].
 //!
 //! [`readiness`] asks PostgreSQL and Redis, each within [`READY_TIMEOUT`], for the `/ready`
 //! routes of both processes.
@@ -24,6 +25,13 @@ pub const BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0,
 ];
 
+/// The progress fan-out histogram's name and bucket bounds (seconds): a live event should reach
+/// every stream within milliseconds.
+pub const FANOUT_METRIC: &str = "infrahaus_progress_fanout_seconds";
+pub const FANOUT_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0,
+];
+
 /// How long `/ready` waits for each of PostgreSQL and Redis.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -38,6 +46,11 @@ pub fn install() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets(BUCKETS)
+            .expect("the bucket list is not empty")
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full(FANOUT_METRIC.to_owned()),
+                FANOUT_BUCKETS,
+            )
             .expect("the bucket list is not empty")
             .build_recorder();
         let handle = recorder.handle();

@@ -309,7 +309,11 @@ async fn latency(
     let mut samples = Vec::new();
     let mut server_cpu = Duration::ZERO;
     let mut client_cpu = Duration::ZERO;
+    let mut fanout_before = FanoutBuckets::default();
     for seq in 1..=warmup + rounds {
+        if seq == warmup + 1 {
+            fanout_before = FanoutBuckets::scrape(target.addr).await?;
+        }
         let event = fixtures::log_event(seq, format!("bench line {seq}"));
         let batch = [event];
         // Stored first, as the worker's sink does, so a stream that resyncs finds it.
@@ -341,6 +345,9 @@ async fn latency(
             client_cpu += cpu_time(std::process::id())?.saturating_sub(client_cpu_before);
         }
     }
+    let fanout = FanoutBuckets::scrape(target.addr)
+        .await?
+        .since(&fanout_before);
     for reader in readers {
         reader.abort();
     }
@@ -368,7 +375,114 @@ async fn latency(
         "p99 <= 10 ms",
         Verdict::of(p99 <= Duration::from_millis(10)),
     );
+    let within_10_ms = fanout.share_within(0.01);
+    report.add(
+        format!("server's share of publish -> frame, {count} stream(s) ({label})"),
+        format!(
+            "the same rounds, from the server's `{}` histogram: from a batch reaching the server to each stream handing it to its connection ({} observations)",
+            backend::metrics::FANOUT_METRIC,
+            fanout.count
+        ),
+        format!(
+            "{:.2} % within 10 ms; p99 at most {}",
+            within_10_ms * 100.0,
+            fanout.p99_bound()
+        ),
+        "p99 <= 10 ms",
+        Verdict::of(fanout.count > 0.0 && within_10_ms >= 0.99),
+    );
     Ok(())
+}
+
+/// The server's fan-out histogram (`/metrics`): cumulative counts by bucket bound, and the total.
+#[derive(Debug, Default)]
+struct FanoutBuckets {
+    /// `(upper bound in seconds, observations at or below it)`, in the order served.
+    buckets: Vec<(f64, f64)>,
+    count: f64,
+}
+
+impl FanoutBuckets {
+    /// The histogram as the server's `/metrics` shows it now (empty before its first sample).
+    async fn scrape(addr: SocketAddr) -> anyhow::Result<FanoutBuckets> {
+        let text = reqwest::Client::new()
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await?
+            .error_for_status()
+            .context("the server's /metrics")?
+            .text()
+            .await?;
+        let bucket_prefix = format!("{}_bucket{{le=\"", backend::metrics::FANOUT_METRIC);
+        let count_prefix = format!("{}_count ", backend::metrics::FANOUT_METRIC);
+        let mut scraped = FanoutBuckets::default();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix(&bucket_prefix) {
+                let Some((bound, value)) = rest.split_once("\"} ") else {
+                    continue;
+                };
+                let bound = if bound == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    bound.parse()?
+                };
+                scraped.buckets.push((bound, value.trim().parse()?));
+            } else if let Some(value) = line.strip_prefix(&count_prefix) {
+                scraped.count = value.trim().parse()?;
+            }
+        }
+        Ok(scraped)
+    }
+
+    /// What was observed after `earlier`.
+    fn since(&self, earlier: &FanoutBuckets) -> FanoutBuckets {
+        let before = |bound: f64| {
+            earlier
+                .buckets
+                .iter()
+                .find(|(b, _)| *b == bound)
+                .map_or(0.0, |(_, v)| *v)
+        };
+        FanoutBuckets {
+            buckets: self
+                .buckets
+                .iter()
+                .map(|&(bound, value)| (bound, value - before(bound)))
+                .collect(),
+            count: self.count - earlier.count,
+        }
+    }
+
+    /// The share of observations at or below the bucket bound `seconds`.
+    fn share_within(&self, seconds: f64) -> f64 {
+        let within = self
+            .buckets
+            .iter()
+            .find(|(bound, _)| (*bound - seconds).abs() < 1e-9)
+            .map_or(0.0, |(_, v)| *v);
+        if self.count > 0.0 {
+            within / self.count
+        } else {
+            0.0
+        }
+    }
+
+    /// The smallest bucket bound that 99 % of the observations are at or below.
+    fn p99_bound(&self) -> String {
+        self.buckets
+            .iter()
+            .find(|(_, value)| self.count > 0.0 && *value >= 0.99 * self.count)
+            .map_or_else(
+                || "unknown".to_owned(),
+                |(bound, _)| {
+                    if bound.is_infinite() {
+                        "over the largest bucket".to_owned()
+                    } else {
+                        ms(Duration::from_secs_f64(*bound))
+                    }
+                },
+            )
+    }
 }
 
 /// Time from connecting to the last replayed frame, for a stream resuming at `Last-Event-ID: 0`.

@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | `infrahaus_progress_streams_open` | gauge | |
 //! | `infrahaus_progress_events_sent_total` | counter | |
+//! | `infrahaus_progress_fanout_seconds` | histogram (fine buckets, [`backend::metrics::FANOUT_BUCKETS`]) | |
 //! | `infrahaus_server_fn_requests_total` | counter | `name`, `status` |
 //! | `infrahaus_http_request_duration_seconds` | histogram | `route` (`api/NAME`, `progress`, `page`) |
 //! | `infrahaus_login_failures_total` | counter | (wrong name or password) |
@@ -163,6 +164,11 @@ fn describe() {
         "infrahaus_progress_events_sent_total",
         "Progress events written to streams."
     );
+    describe_histogram!(
+        backend::metrics::FANOUT_METRIC,
+        Unit::Seconds,
+        "Time from a published batch of events reaching the server to a stream handing it to its connection."
+    );
     describe_counter!(
         "infrahaus_server_fn_requests_total",
         "Server function calls by name and HTTP status."
@@ -226,6 +232,11 @@ pub async fn observe(req: Request, next: Next) -> Response {
             .increment(1);
     }
     response
+}
+
+/// A published batch handed to one stream's connection `elapsed` after it reached the server.
+pub fn fanout_time(elapsed: std::time::Duration) {
+    metrics::histogram!(backend::metrics::FANOUT_METRIC).record(elapsed.as_secs_f64());
 }
 
 /// Progress events written to a stream.

@@ -252,6 +252,8 @@ enum Item {
     Shared {
         frames: Bytes,
         events: usize,
+        /// When the batch reached this server.
+        received: std::time::Instant,
     },
 }
 
@@ -332,8 +334,13 @@ impl Feed {
         loop {
             match self.queue.pop_front() {
                 Some(Item::Event(event)) => return Next::Event(event),
-                Some(Item::Shared { frames, events }) => {
+                Some(Item::Shared {
+                    frames,
+                    events,
+                    received,
+                }) => {
                     crate::metrics::events_sent(events);
+                    crate::metrics::fanout_time(received.elapsed());
                     return Next::Shared(frames);
                 }
                 None => {}
@@ -476,6 +483,7 @@ impl Feed {
             _ if fresh.len() == events.len() => self.queue.push_back(Item::Shared {
                 frames: batch.encoded(batch_frames),
                 events: fresh.len(),
+                received: batch.received(),
             }),
             _ => self.queue.extend(fresh.iter().cloned().map(Item::Event)),
         }

@@ -4,12 +4,15 @@
 use bytes::Bytes;
 use domain::event::ProgressEvent;
 use std::sync::OnceLock;
+use std::time::Instant;
 
 /// The events of one flush, in `seq` order, and their encoding once a stream has asked for it.
 #[derive(Debug)]
 pub struct Batch {
     events: Vec<ProgressEvent>,
     encoded: OnceLock<Bytes>,
+    /// When the batch reached this process (the server's fan-out time starts here).
+    received: Instant,
 }
 
 impl Batch {
@@ -17,7 +20,13 @@ impl Batch {
         Batch {
             events,
             encoded: OnceLock::new(),
+            received: Instant::now(),
         }
+    }
+
+    /// When the batch reached this process.
+    pub fn received(&self) -> Instant {
+        self.received
     }
 
     pub fn events(&self) -> &[ProgressEvent] {

@@ -627,3 +627,37 @@ async fn a_session_gone_while_ends_may_have_been_missed_ends_its_stream() {
         .unwrap();
     ends_soon(&mut stream, "the stream whose session was deleted").await;
 }
+
+#[tokio::test]
+async fn the_time_live_events_take_to_reach_each_stream_is_in_the_metrics() {
+    let app = TestApp::start().await;
+    let (client, _) = app.logged_in().await;
+    let container = app.container(Lifecycle::Creating).await;
+    let mut first = open(&app, &client, container).await;
+    let mut second = open(&app, &client, container).await;
+    publish(&app, container, &[event(1, EventKind::Log)]).await;
+    assert_eq!(first.next().await.unwrap().event.seq, 1);
+    assert_eq!(second.next().await.unwrap().event.seq, 1);
+
+    // `/metrics` answers loopback only.
+    let metrics = app
+        .client_from("127.0.0.1")
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |series: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in:\n{metrics}"))
+    };
+    // One observation per stream the batch went to, in buckets fine enough for milliseconds.
+    assert_eq!(value("infrahaus_progress_fanout_seconds_count"), 2.0);
+    let within_a_second = value(r#"infrahaus_progress_fanout_seconds_bucket{le="1"}"#);
+    assert_eq!(within_a_second, 2.0);
+    value(r#"infrahaus_progress_fanout_seconds_bucket{le="0.001"}"#);
+}
