@@ -29,7 +29,7 @@ pub const BUCKETS: &[f64] = &[
 /// every stream within milliseconds.
 pub const FANOUT_METRIC: &str = "infrahaus_progress_fanout_seconds";
 pub const FANOUT_BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0,
+    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.05, 0.1, 0.25, 1.0,
 ];
 
 /// How long `/ready` waits for each of PostgreSQL and Redis.
