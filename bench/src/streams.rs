@@ -15,7 +15,6 @@ use fred::types::{ClusterHash, CustomCommand};
 use futures::{StreamExt, TryStreamExt};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 /// Streams opened at once (the server's database pool has 16 connections).
 const OPENING: usize = 64;
@@ -289,28 +288,43 @@ async fn latency(
     let streams = target
         .open_streams(&vec![container; count], protocol)
         .await?;
-    let (received_tx, mut received) = mpsc::unbounded_channel::<(i64, Instant)>();
+    // Each reader keeps its own arrival times and counts the event as arrived; the one that
+    // completes the count wakes the publisher, once per event (the client's share of the two
+    // cores stays small).
+    let last = warmup + rounds;
+    let arrivals = std::sync::Arc::new(Arrivals {
+        count: std::sync::atomic::AtomicUsize::new(0),
+        all_arrived: tokio::sync::Notify::new(),
+        expected: count,
+    });
     let readers: Vec<_> = streams
         .into_iter()
         .map(|mut stream| {
-            let received_tx = received_tx.clone();
+            let arrivals = arrivals.clone();
             tokio::spawn(async move {
-                while let Ok(Some(id)) = stream.next_id().await {
-                    if received_tx.send((id, Instant::now())).is_err() {
-                        return;
+                let mut times = Vec::with_capacity(usize::try_from(last).unwrap_or(0));
+                for expected in 1..=last {
+                    let id = stream
+                        .next_id()
+                        .await?
+                        .context("a stream ended before the last event")?;
+                    times.push(Instant::now());
+                    if id != expected {
+                        bail!("a stream received event {id} while {expected} was expected");
                     }
+                    arrivals.arrived();
                 }
+                anyhow::Ok(times)
             })
         })
         .collect();
-    drop(received_tx);
 
     let channel = backend::events::channel(container);
-    let mut samples = Vec::new();
+    let mut published_at = Vec::with_capacity(usize::try_from(last).unwrap_or(0));
     let mut server_cpu = Duration::ZERO;
     let mut client_cpu = Duration::ZERO;
     let mut fanout_before = FanoutBuckets::default();
-    for seq in 1..=warmup + rounds {
+    for seq in 1..=last {
         if seq == warmup + 1 {
             fanout_before = FanoutBuckets::scrape(target.addr).await?;
         }
@@ -320,7 +334,10 @@ async fn latency(
         fixtures::store(&target.db, container, &batch).await?;
         let cpu_before = cpu_time(target.server.pid()?)?;
         let client_cpu_before = cpu_time(std::process::id())?;
+        arrivals.count.store(0, std::sync::atomic::Ordering::SeqCst);
+        let all_arrived = arrivals.all_arrived.notified();
         let published = Instant::now();
+        published_at.push(published);
         let receivers: i64 = target
             .redis
             .publish(channel.as_str(), backend::events::encode(&batch))
@@ -328,29 +345,30 @@ async fn latency(
         if receivers < 1 {
             bail!("nobody is subscribed to {channel}");
         }
-        for _ in 0..count {
-            let (id, at) = tokio::time::timeout(Duration::from_secs(10), received.recv())
-                .await
-                .with_context(|| format!("event {seq} did not reach every stream within 10 s"))?
-                .context("a stream ended")?;
-            if id != seq {
-                bail!("a stream received event {id} while {seq} was expected");
+        if tokio::time::timeout(Duration::from_secs(10), all_arrived)
+            .await
+            .is_err()
+        {
+            if let Some(failed) = readers.into_iter().find(|reader| reader.is_finished()) {
+                failed.await??;
             }
-            if seq > warmup {
-                samples.push(at - published);
-            }
+            bail!("event {seq} did not reach every stream within 10 s");
         }
         if seq > warmup {
             server_cpu += cpu_time(target.server.pid()?)?.saturating_sub(cpu_before);
             client_cpu += cpu_time(std::process::id())?.saturating_sub(client_cpu_before);
         }
     }
+    let mut samples = Vec::with_capacity(count * usize::try_from(rounds).unwrap_or(0));
+    for reader in readers {
+        let times = reader.await??;
+        for (index, at) in times.into_iter().enumerate().skip(usize::try_from(warmup)?) {
+            samples.push(at - published_at[index]);
+        }
+    }
     let fanout = FanoutBuckets::scrape(target.addr)
         .await?
         .since(&fanout_before);
-    for reader in readers {
-        reader.abort();
-    }
     target
         .wait_for_channels(&[container], 0, Duration::from_secs(30))
         .await
@@ -392,6 +410,21 @@ async fn latency(
         Verdict::of(fanout.count > 0.0 && within_10_ms >= 0.99),
     );
     Ok(())
+}
+
+/// How many streams have the current event, and the wake-up for the publisher when all do.
+struct Arrivals {
+    count: std::sync::atomic::AtomicUsize,
+    all_arrived: tokio::sync::Notify,
+    expected: usize,
+}
+
+impl Arrivals {
+    fn arrived(&self) {
+        if self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == self.expected {
+            self.all_arrived.notify_one();
+        }
+    }
 }
 
 /// The server's fan-out histogram (`/metrics`): cumulative counts by bucket bound, and the total.
