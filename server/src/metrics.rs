@@ -236,12 +236,27 @@ pub async fn observe(req: Request, next: Next) -> Response {
 
 /// A published batch handed to one stream's connection `elapsed` after it reached the server.
 pub fn fanout_time(elapsed: std::time::Duration) {
-    metrics::histogram!(backend::metrics::FANOUT_METRIC).record(elapsed.as_secs_f64());
+    static FANOUT: OnceLock<metrics::Histogram> = OnceLock::new();
+    FANOUT
+        .get_or_init(|| per_frame_handle(|| metrics::histogram!(backend::metrics::FANOUT_METRIC)))
+        .record(elapsed.as_secs_f64());
+}
+
+/// A metric recorded once per stream and event, looked up once: at 1,000 streams the lookup by
+/// name would cost as much per event as the writes it counts. The recorder is installed first,
+/// so the handle is never one of the no-op recorder's.
+fn per_frame_handle<T>(lookup: impl FnOnce() -> T) -> T {
+    backend::metrics::install();
+    lookup()
 }
 
 /// Progress events written to a stream.
 pub fn events_sent(count: usize) {
-    metrics::counter!("infrahaus_progress_events_sent_total").increment(count as u64);
+    static SENT: OnceLock<metrics::Counter> = OnceLock::new();
+    SENT.get_or_init(|| {
+        per_frame_handle(|| metrics::counter!("infrahaus_progress_events_sent_total"))
+    })
+    .increment(count as u64);
 }
 
 /// A progress stream's body that counts itself in `infrahaus_progress_streams_open` while it

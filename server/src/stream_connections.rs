@@ -12,8 +12,8 @@
 //!
 //! The connection ends with the response: an EventSource opens a new one when it reconnects.
 
-use axum::body::{Body, Bytes, HttpBody as _};
-use futures::{FutureExt as _, StreamExt as _};
+use axum::body::{Body, HttpBody as _};
+use futures::StreamExt as _;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
 use std::io::IoSlice;
 use std::time::Duration;
@@ -29,9 +29,6 @@ const MAX_HEADERS: usize = 64;
 
 /// How the route's requests begin.
 const PATH_PREFIX: &[u8] = b"GET /api/containers/";
-
-/// The most body chunks that are ready together and go out in one write.
-const CHUNKS_PER_WRITE: usize = 16;
 
 /// How long a write may wait for a client that does not read before the connection is dropped
 /// (its stream and subscription with it).
@@ -147,13 +144,28 @@ where
 
     let (mut reader, mut writer) = stream.split();
     let mut frames = body.into_data_stream();
-    // Bytes a client sends after its request are read (and dropped) only to notice it leaving.
-    let mut ignored = [0u8; 64];
-    let mut ready: Vec<Bytes> = Vec::new();
+    // Ends when the client leaves or the server stops. One future for the whole stream, so an
+    // event costs no new wait on either; bytes a client sends after its request are read and
+    // dropped only to notice it leaving.
+    let interrupted = async {
+        let mut ignored = [0u8; 64];
+        loop {
+            tokio::select! {
+                read = reader.read(&mut ignored) => match read {
+                    Ok(0) | Err(_) => return Interruption::ClientLeft,
+                    Ok(_) => {}
+                },
+                _ = stop.changed() => return Interruption::ServerStopping,
+            }
+        }
+    };
+    tokio::pin!(interrupted);
     loop {
-        tokio::select! {
+        // The body first: while frames are ready, nothing else is polled.
+        let bytes = tokio::select! {
+            biased;
             frame = frames.next() => match frame {
-                Some(Ok(bytes)) => ready.push(bytes),
+                Some(Ok(bytes)) => bytes,
                 Some(Err(e)) => {
                     // A broken body cannot be ended cleanly: the client sees the connection drop.
                     tracing::debug!(error = %e, "progress stream body failed");
@@ -161,37 +173,23 @@ where
                 }
                 None => break,
             },
-            read = reader.read(&mut ignored) => match read {
-                Ok(0) | Err(_) => return Ok(()),
-                Ok(_) => continue,
+            why = &mut interrupted => match why {
+                Interruption::ClientLeft => return Ok(()),
+                Interruption::ServerStopping => break,
             },
-            _ = stop.changed() => break,
-        }
-        // The body is not polled again once it has ended.
-        let mut ended = false;
-        while ready.len() < CHUNKS_PER_WRITE {
-            match frames.next().now_or_never() {
-                Some(Some(Ok(bytes))) => ready.push(bytes),
-                Some(Some(Err(e))) => {
-                    tracing::debug!(error = %e, "progress stream body failed");
-                    return Ok(());
-                }
-                Some(None) => {
-                    ended = true;
-                    break;
-                }
-                None => break,
-            }
-        }
-        within_write_timeout(write_chunks(&mut writer, &mut ready, framing)).await?;
-        if ended {
-            break;
-        }
+        };
+        within_write_timeout(write_chunk(&mut writer, &bytes, framing)).await?;
     }
     if framing == Framing::Chunked {
         within_write_timeout(writer.write_all(b"0\r\n\r\n")).await?;
     }
     within_write_timeout(writer.shutdown()).await
+}
+
+/// Why a stream stops before its body ends.
+enum Interruption {
+    ClientLeft,
+    ServerStopping,
 }
 
 /// `write`, failed with `TimedOut` when the client has not taken the bytes in [`WRITE_TIMEOUT`].
@@ -276,37 +274,41 @@ fn write_head(head: &mut Vec<u8>, parts: &mut http::response::Parts, framing: Fr
     head.extend_from_slice(b"\r\n");
 }
 
-/// Writes the `ready` body bytes in as few writes as the socket takes, each as one chunk when
-/// `framing` is chunked; empties `ready`.
-async fn write_chunks<W: tokio::io::AsyncWrite + Unpin>(
+/// Writes `bytes` (one write of the body), as one chunk when `framing` is chunked: the size
+/// line, the bytes and the closing CRLF in one vectored write where the socket takes them all,
+/// with nothing allocated.
+async fn write_chunk<W: tokio::io::AsyncWrite + Unpin>(
     writer: &mut W,
-    ready: &mut Vec<Bytes>,
+    bytes: &[u8],
     framing: Framing,
 ) -> std::io::Result<()> {
-    let mut pieces: Vec<Bytes> = Vec::with_capacity(ready.len() * 3);
-    for bytes in ready.drain(..).filter(|bytes| !bytes.is_empty()) {
-        if framing == Framing::Chunked {
-            pieces.push(Bytes::from(format!("{:x}\r\n", bytes.len())));
-            pieces.push(bytes);
-            pieces.push(Bytes::from_static(b"\r\n"));
-        } else {
-            pieces.push(bytes);
-        }
+    if bytes.is_empty() {
+        return Ok(());
     }
+    if framing != Framing::Chunked {
+        return writer.write_all(bytes).await;
+    }
+    let mut size_line = [0u8; 20];
+    let size_len = {
+        let mut cursor = std::io::Cursor::new(&mut size_line[..]);
+        std::io::Write::write_fmt(&mut cursor, format_args!("{:x}\r\n", bytes.len()))?;
+        usize::try_from(cursor.position()).unwrap_or(size_line.len())
+    };
+    let mut pieces: [&[u8]; 3] = [&size_line[..size_len], bytes, b"\r\n"];
     let mut first = 0;
     while first < pieces.len() {
-        let slices: Vec<IoSlice<'_>> = pieces[first..].iter().map(|p| IoSlice::new(p)).collect();
-        let mut written = writer.write_vectored(&slices).await?;
+        let slices = pieces.map(IoSlice::new);
+        let mut written = writer.write_vectored(&slices[first..]).await?;
         if written == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
-        while written > 0 {
+        while written > 0 && first < pieces.len() {
             let piece = &mut pieces[first];
             if written >= piece.len() {
                 written -= piece.len();
                 first += 1;
             } else {
-                bytes::Buf::advance(piece, written);
+                *piece = &piece[written..];
                 written = 0;
             }
         }
@@ -376,18 +378,60 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn chunks_that_are_ready_together_go_out_framed_in_order() {
+    async fn a_write_goes_out_as_one_chunk_and_an_empty_one_not_at_all() {
         let mut out = Vec::new();
-        let mut ready = vec![
-            Bytes::from_static(b"id: 1\n\n"),
-            Bytes::new(),
-            Bytes::from(vec![b'x'; 300]),
-        ];
-        write_chunks(&mut out, &mut ready, Framing::Chunked)
+        write_chunk(&mut out, b"id: 1\n\n", Framing::Chunked)
+            .await
+            .unwrap();
+        write_chunk(&mut out, b"", Framing::Chunked).await.unwrap();
+        write_chunk(&mut out, &[b'x'; 300], Framing::Chunked)
             .await
             .unwrap();
         let expected = [&b"7\r\nid: 1\n\n\r\n12c\r\n"[..], &[b'x'; 300], b"\r\n"].concat();
         assert_eq!(out, expected);
-        assert!(ready.is_empty());
+
+        let mut raw = Vec::new();
+        write_chunk(&mut raw, b"id: 1\n\n", Framing::UntilClose)
+            .await
+            .unwrap();
+        assert_eq!(raw, b"id: 1\n\n");
+    }
+
+    /// Takes at most 5 bytes per write, as a socket with a full buffer does.
+    struct Trickle(Vec<u8>);
+
+    impl tokio::io::AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let n = buf.len().min(5);
+            self.0.extend_from_slice(&buf[..n]);
+            std::task::Poll::Ready(Ok(n))
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_chunk_written_in_small_pieces_arrives_whole() {
+        let mut out = Trickle(Vec::new());
+        write_chunk(&mut out, b"id: 12\nevent: progress\n\n", Framing::Chunked)
+            .await
+            .unwrap();
+        assert_eq!(out.0, b"18\r\nid: 12\nevent: progress\n\n\r\n");
     }
 }
