@@ -9,9 +9,10 @@
 //! Every event has the name `progress`, whatever its kind (`step`, `log`, `complete`, `error`
 //! are in the JSON, a [`ProgressEvent`]): an SSE event named `error` would be confused with
 //! EventSource's own `error` event. A `: keep-alive` comment goes out every 15 s. Events that
-//! are ready together (a page of the replay, the batches published since the stream last woke
-//! up) go out in one write. A published batch is encoded once, by the first stream that sends
-//! it, and the other streams of the container send the same bytes.
+//! are ready together (a page of the replay, events read to fill a gap) go out in one body
+//! chunk; a published batch is a chunk of its own, encoded once, by the first stream that sends
+//! it, and the other streams of the container send the same bytes. (hyper writes the chunks
+//! ready together in one `writev`; [`crate::stream_connections`] writes each as it comes.)
 //!
 //! # Order
 //! The stream subscribes to live events first, then replays the stored events after its cursor
@@ -169,7 +170,8 @@ async fn lifecycle(
     Ok(ContainerRow::find(&mut conn, container_id).await?.lifecycle)
 }
 
-/// The SSE response sending `feed`'s events: each write carries every event ready at that moment.
+/// The SSE response sending `feed`'s events: each body chunk carries every stored event ready at
+/// that moment, or one published batch.
 fn event_stream(feed: Feed) -> Response {
     let frames = futures::stream::unfold(feed, |mut feed| async move {
         let bytes = match feed.next().await {
@@ -180,8 +182,7 @@ fn event_stream(feed: Feed) -> Response {
                 let mut text = Vec::new();
                 write_frame(&mut text, &event);
                 let mut sent = 1;
-                // Events already read go in the same write; a shared batch in its own chunk
-                // (hyper writes the chunks that are ready together in one `writev`).
+                // Events already read go in the same chunk; a shared batch in its own.
                 while let Some(event) = feed.pop_event() {
                     write_frame(&mut text, &event);
                     sent += 1;
