@@ -149,8 +149,12 @@ impl HealthChecks {
         id: ContainerId,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<HealthView, fred::error::Error> {
-        let report: Option<String> = self.redis.get(self.report_key(id)).await?;
+        // Pending first: a check stores its report before it ends the pending state, so a
+        // report read after "not pending" is never older than the check that just ended (read
+        // the other way round, a check finishing between the two reads showed the report before
+        // it as current).
         let pending: i64 = self.redis.exists(self.pending_key(id)).await?;
+        let report: Option<String> = self.redis.get(self.report_key(id)).await?;
         let report = report.and_then(|json| match serde_json::from_str::<HealthReport>(&json) {
             Ok(report) => Some(report),
             Err(e) => {
