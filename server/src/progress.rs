@@ -46,7 +46,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use backend::db::DbPool;
-use backend::events::{HubMessage, SessionNews, SessionWatch, Subscription};
+use backend::events::{Batch, HubMessage, SessionNews, SessionWatch, Subscription};
 use backend::models::event::EventRow;
 use backend::models::{ContainerRow, Session};
 use domain::ContainerId;
@@ -57,6 +57,7 @@ use serde::Deserialize;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::io::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -250,12 +251,7 @@ enum Item {
     Event(ProgressEvent),
     /// A whole published batch, encoded once for every stream
     /// ([`backend::events::Batch::encoded`]).
-    Shared {
-        frames: Bytes,
-        events: usize,
-        /// When the batch reached this server.
-        received: std::time::Instant,
-    },
+    Shared(Arc<Batch>),
 }
 
 /// What a stream sends next.
@@ -322,7 +318,7 @@ impl Feed {
     fn pop_event(&mut self) -> Option<ProgressEvent> {
         match self.queue.pop_front()? {
             Item::Event(event) => Some(event),
-            shared @ Item::Shared { .. } => {
+            shared @ Item::Shared(_) => {
                 self.queue.push_front(shared);
                 None
             }
@@ -335,14 +331,10 @@ impl Feed {
         loop {
             match self.queue.pop_front() {
                 Some(Item::Event(event)) => return Next::Event(event),
-                Some(Item::Shared {
-                    frames,
-                    events,
-                    received,
-                }) => {
-                    crate::metrics::events_sent(events);
-                    crate::metrics::fanout_time(received.elapsed());
-                    return Next::Shared(frames);
+                Some(Item::Shared(batch)) => {
+                    crate::metrics::events_sent(batch.events().len());
+                    crate::metrics::fanout_time(batch.received().elapsed());
+                    return Next::Shared(batch.encoded(batch_frames));
                 }
                 None => {}
             }
@@ -481,11 +473,7 @@ impl Feed {
                 self.queue
                     .extend(fresh[..=at].iter().cloned().map(Item::Event));
             }
-            _ if fresh.len() == events.len() => self.queue.push_back(Item::Shared {
-                frames: batch.encoded(batch_frames),
-                events: fresh.len(),
-                received: batch.received(),
-            }),
+            _ if fresh.len() == events.len() => self.queue.push_back(Item::Shared(batch.clone())),
             _ => self.queue.extend(fresh.iter().cloned().map(Item::Event)),
         }
         let last = match ends {
