@@ -72,10 +72,7 @@ pub fn router(ctx: ServerContext, site_root: &Path, hosts: HostPolicy) -> Router
         }
     };
     let api = Router::new()
-        .route(
-            "/api/containers/{id}/progress",
-            progress::route(ctx.clone()),
-        )
+        .route(progress::ROUTE, progress::route(ctx.clone()))
         .route(
             "/api/{*fn_name}",
             post(server_fns.clone())

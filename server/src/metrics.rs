@@ -210,9 +210,7 @@ pub async fn observe(req: Request, next: Next) -> Response {
         }
     });
     let route = match &name {
-        _ if path.ends_with("/progress") && path.starts_with("/api/containers/") => {
-            "progress".to_owned()
-        }
+        _ if crate::progress::is_route_path(path) => "progress".to_owned(),
         Some(name) => format!("api/{name}"),
         None => "page".to_owned(),
     };

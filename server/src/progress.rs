@@ -70,6 +70,17 @@ const PAGE: i64 = 1000;
 /// The SSE name of every event.
 pub const EVENT_NAME: &str = "progress";
 
+/// The route's path, as the router registers it.
+pub const ROUTE: &str = "/api/containers/{id}/progress";
+
+/// Whether `path` (without a query) is one of this route's: `/api/containers/{id}/progress` with
+/// a non-empty `id` segment (whether it is a container id is the handler's to say).
+pub fn is_route_path(path: &str) -> bool {
+    path.strip_prefix("/api/containers/")
+        .and_then(|rest| rest.strip_suffix("/progress"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 /// The route's handler, with the state it needs.
 pub fn route(ctx: ServerContext) -> MethodRouter {
     get(progress).with_state(ctx)

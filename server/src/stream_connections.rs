@@ -75,10 +75,7 @@ pub fn recognise(bytes: &[u8]) -> Recognised {
 fn stream_request(parsed: &httparse::Request<'_, '_>, head_len: usize) -> Option<StreamRequest> {
     let path = parsed.path?;
     let route_path = path.split('?').next().unwrap_or(path);
-    let segments: Vec<&str> = route_path.split('/').collect();
-    if parsed.method != Some("GET")
-        || !matches!(segments.as_slice(), ["", "api", "containers", id, "progress"] if !id.is_empty())
-    {
+    if parsed.method != Some("GET") || !crate::progress::is_route_path(route_path) {
         return None;
     }
     let version = match parsed.version? {
@@ -205,7 +202,7 @@ async fn within_write_timeout(
 /// How the response body is delimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Framing {
-    /// No body (204, 304, or an empty body of known length 0).
+    /// No body at all (204, 304).
     None,
     /// `Content-Length`: the body's exact size is known.
     Length(u64),
@@ -221,7 +218,6 @@ impl Framing {
             return Framing::None;
         }
         match body.size_hint().exact() {
-            Some(0) => Framing::Length(0),
             Some(len) => Framing::Length(len),
             None if http10 => Framing::UntilClose,
             None => Framing::Chunked,
