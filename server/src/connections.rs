@@ -13,6 +13,7 @@ use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -74,80 +75,15 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let service = tower::Layer::layer(&axum::Extension(ConnectInfo(peer)), router.clone());
         let watcher = graceful.watcher();
-        let tls = tls.clone();
-        let streams_stop = streams_stop.clone();
-        tokio::spawn(async move {
-            let served = match tls {
-                None => {
-                    let Ok(Ok(opening)) =
-                        tokio::time::timeout(FIRST_BYTES_TIMEOUT, opening_of(&stream)).await
-                    else {
-                        return;
-                    };
-                    match opening {
-                        Opening::Hyper(protocol) => {
-                            serve_io(
-                                TokioIo::new(stream),
-                                protocol,
-                                TowerToHyperService::new(service),
-                                watcher,
-                            )
-                            .await
-                        }
-                        Opening::ProgressStream(request) => {
-                            drop(watcher);
-                            // A task of its own, sized for this connection alone rather than
-                            // for hyper's too; this one ends.
-                            tokio::spawn(async move {
-                                let served = stream_connections::serve(
-                                    stream,
-                                    request,
-                                    service,
-                                    streams_stop,
-                                )
-                                .await;
-                                if let Err(e) = served {
-                                    tracing::debug!(%peer, error = %e, "progress stream connection ended with an error");
-                                }
-                            });
-                            return;
-                        }
-                    }
-                }
-                Some(acceptor) => {
-                    let stream = match tokio::time::timeout(
-                        HANDSHAKE_TIMEOUT,
-                        acceptor.accept(stream),
-                    )
-                    .await
-                    {
-                        Ok(Ok(stream)) => stream,
-                        Ok(Err(e)) => {
-                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                            return;
-                        }
-                        Err(_) => {
-                            tracing::debug!(%peer, "TLS handshake timed out");
-                            return;
-                        }
-                    };
-                    let protocol = match stream.get_ref().1.alpn_protocol() {
-                        Some(b"h2") => Protocol::Http2,
-                        _ => Protocol::Http1,
-                    };
-                    serve_io(
-                        TokioIo::new(stream),
-                        protocol,
-                        TowerToHyperService::new(service),
-                        watcher,
-                    )
-                    .await
-                }
-            };
-            if let Err(e) = served {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+        match &tls {
+            None => {
+                let streams_stop = streams_stop.clone();
+                tokio::spawn(serve_plain(stream, peer, service, watcher, streams_stop));
             }
-        });
+            Some(acceptor) => {
+                tokio::spawn(serve_tls(stream, peer, acceptor.clone(), service, watcher));
+            }
+        }
     }
     drop(listener);
     drop(streams_stop);
@@ -157,23 +93,89 @@ pub async fn serve(
     Ok(())
 }
 
-/// Serves one connection in `protocol` until it ends or the graceful shutdown ends it.
-async fn serve_io<I, S>(
+/// The router as one connection's service: it knows the connection's peer address.
+type ConnectionService = axum::middleware::AddExtension<Router, ConnectInfo<SocketAddr>>;
+
+/// A plain connection: HTTP/2 if it starts with the preface, a progress stream served by
+/// [`stream_connections`] if its first request opens one, HTTP/1.1 through hyper otherwise.
+async fn serve_plain(
+    stream: TcpStream,
+    peer: SocketAddr,
+    service: ConnectionService,
+    watcher: Watcher,
+    streams_stop: watch::Receiver<()>,
+) {
+    let Ok(Ok(opening)) = tokio::time::timeout(FIRST_BYTES_TIMEOUT, opening_of(&stream)).await
+    else {
+        return;
+    };
+    match opening {
+        Opening::Hyper(protocol) => {
+            let served = serve_io(TokioIo::new(stream), protocol, service, watcher).await;
+            log_end(peer, served);
+        }
+        Opening::ProgressStream(request) => {
+            // Not hyper's: the graceful shutdown reaches it through `streams_stop`.
+            drop(watcher);
+            // A task of its own, sized for this connection alone rather than for hyper's too;
+            // this one ends.
+            tokio::spawn(async move {
+                let served =
+                    stream_connections::serve(stream, request, service, streams_stop).await;
+                if let Err(e) = served {
+                    tracing::debug!(%peer, error = %e, "progress stream connection ended with an error");
+                }
+            });
+        }
+    }
+}
+
+/// A TLS connection: the handshake, then the protocol ALPN agreed on.
+async fn serve_tls(
+    stream: TcpStream,
+    peer: SocketAddr,
+    acceptor: TlsAcceptor,
+    service: ConnectionService,
+    watcher: Watcher,
+) {
+    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            return;
+        }
+    };
+    let protocol = match stream.get_ref().1.alpn_protocol() {
+        Some(b"h2") => Protocol::Http2,
+        _ => Protocol::Http1,
+    };
+    let served = serve_io(TokioIo::new(stream), protocol, service, watcher).await;
+    log_end(peer, served);
+}
+
+/// Notes a connection that hyper ended with an error (at debug level: clients go away).
+fn log_end(peer: SocketAddr, served: Result<(), hyper::Error>) {
+    if let Err(e) = served {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// Serves one connection in `protocol` through hyper until it ends or the graceful shutdown
+/// ends it.
+async fn serve_io<I>(
     io: I,
     protocol: Protocol,
-    service: S,
+    service: ConnectionService,
     watcher: Watcher,
 ) -> Result<(), hyper::Error>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: hyper::service::Service<
-            http::Request<hyper::body::Incoming>,
-            Response = http::Response<axum::body::Body>,
-        > + Send
-        + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let service = TowerToHyperService::new(service);
     match protocol {
         Protocol::Http1 => {
             let connection = hyper::server::conn::http1::Builder::new()
