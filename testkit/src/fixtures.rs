@@ -101,6 +101,16 @@ pub async fn container(
     id
 }
 
+/// A deploy-phase event `line SEQ` of `kind` (a log line on stdout, as the worker's sink writes
+/// one, or a step, completion or error).
+pub fn progress_event(seq: i64, kind: domain::event::EventKind) -> domain::event::ProgressEvent {
+    domain::event::ProgressEvent {
+        kind,
+        stream: (kind == domain::event::EventKind::Log).then_some(domain::event::LogStream::Stdout),
+        ..log_event(seq)
+    }
+}
+
 /// A deploy-phase stdout log line `line SEQ`, as the worker's sink writes one.
 pub fn log_event(seq: i64) -> domain::event::ProgressEvent {
     domain::event::ProgressEvent {

@@ -206,6 +206,24 @@ impl TestApp {
         fixtures::container(&mut conn, &fixtures::spec(node.id, 100, "ct"), lifecycle).await
     }
 
+    /// Publishes `batch` on the container's progress channel, as the worker's sink does.
+    pub async fn publish(
+        &self,
+        container: domain::ContainerId,
+        batch: &[domain::event::ProgressEvent],
+    ) {
+        use fred::prelude::*;
+        let _: i64 = self
+            .ctx
+            .redis
+            .publish(
+                backend::events::channel(container),
+                backend::events::encode(batch),
+            )
+            .await
+            .unwrap();
+    }
+
     /// Subscribers of a container's progress channel (`PUBSUB NUMSUB`).
     pub async fn subscribers(&self, container: domain::ContainerId) -> i64 {
         use fred::prelude::*;

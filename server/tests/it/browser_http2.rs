@@ -3,10 +3,8 @@
 //! ordinary page loads meanwhile. Over HTTP/1.1 the browser's six connections per host would
 //! be taken by the first six streams and the rest would wait.
 
-use backend::events;
 use backend::models::event::EventRow;
 use domain::container::Lifecycle;
-use fred::prelude::*;
 use server::tls::{TlsIdentity, TlsSource};
 use testkit::browser::{open_accepting_any_certificate, wait_until};
 use testkit::fixtures::log_event;
@@ -98,12 +96,7 @@ async fn ten_progress_pages_stay_live_at_once_over_http2_while_another_page_load
 
     // A new event reaches every page.
     for id in &containers {
-        let _: i64 = app
-            .ctx
-            .redis
-            .publish(events::channel(*id), events::encode(&[log_event(2)]))
-            .await
-            .unwrap();
+        app.publish(*id, &[log_event(2)]).await;
     }
     for tab in tabs {
         browser.switch_to_window(tab).await.unwrap();

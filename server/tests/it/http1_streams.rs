@@ -2,12 +2,11 @@
 //! hyper's connection (`server::stream_connections`): spoken to byte by byte, as a client or a
 //! reverse proxy sends them.
 
-use backend::events;
 use domain::ContainerId;
-use domain::container::{Lifecycle, Phase};
-use domain::event::{EventKind, LogStream, ProgressEvent};
-use fred::prelude::*;
+use domain::container::Lifecycle;
+use domain::event::EventKind;
 use std::time::Duration;
+use testkit::fixtures::progress_event as event;
 use testkit::server::{TestApp, eventually};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -39,6 +38,14 @@ fn progress_request(app: &TestApp, container: ContainerId, version: &str, cookie
         "GET /api/containers/{container}/progress {version}\r\nHost: {}\r\nAccept: text/event-stream\r\nCookie: {cookie}\r\n\r\n",
         host(app)
     )
+}
+
+/// Waits until the server has the container's one stream open.
+async fn open_on_the_server(app: &TestApp, container: ContainerId) {
+    eventually("the stream is open on the server", || async {
+        app.ctx.progress.stream_count(container) == 1
+    })
+    .await;
 }
 
 /// A response as read from the socket until the server closed it.
@@ -107,24 +114,6 @@ async fn read_to_close(socket: &mut TcpStream) -> RawResponse {
     }
 }
 
-fn event(seq: i64, kind: EventKind) -> ProgressEvent {
-    ProgressEvent {
-        kind,
-        stream: (kind == EventKind::Log).then_some(LogStream::Stdout),
-        phase: Phase::Deploy,
-        ..testkit::fixtures::log_event(seq)
-    }
-}
-
-async fn publish(app: &TestApp, container: ContainerId, batch: &[ProgressEvent]) {
-    let _: i64 = app
-        .ctx
-        .redis
-        .publish(events::channel(container), events::encode(batch))
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn a_stream_on_a_fresh_connection_is_chunked_live_and_closed_after_its_last_event() {
     let app = TestApp::start().await;
@@ -138,12 +127,10 @@ async fn a_stream_on_a_fresh_connection_is_chunked_live_and_closed_after_its_las
     tokio::time::sleep(Duration::from_millis(50)).await;
     socket.write_all(second.as_bytes()).await.unwrap();
 
-    eventually("the stream is open on the server", || async {
-        app.ctx.progress.stream_count(container) == 1
-    })
-    .await;
-    publish(&app, container, &[event(1, EventKind::Log)]).await;
-    publish(&app, container, &[event(2, EventKind::Complete)]).await;
+    open_on_the_server(&app, container).await;
+    app.publish(container, &[event(1, EventKind::Log)]).await;
+    app.publish(container, &[event(2, EventKind::Complete)])
+        .await;
     let response = read_to_close(&mut socket).await;
 
     assert_eq!(response.status_line, "HTTP/1.1 200 OK");
@@ -205,11 +192,9 @@ async fn an_http10_client_gets_the_events_until_the_connection_closes() {
     let mut socket = TcpStream::connect(host(&app)).await.unwrap();
     let request = progress_request(&app, container, "HTTP/1.0", &cookie);
     socket.write_all(request.as_bytes()).await.unwrap();
-    eventually("the stream is open on the server", || async {
-        app.ctx.progress.stream_count(container) == 1
-    })
-    .await;
-    publish(&app, container, &[event(1, EventKind::Complete)]).await;
+    open_on_the_server(&app, container).await;
+    app.publish(container, &[event(1, EventKind::Complete)])
+        .await;
     let response = read_to_close(&mut socket).await;
     assert_eq!(response.status_line, "HTTP/1.1 200 OK");
     assert_eq!(response.header("transfer-encoding"), None);
@@ -234,10 +219,7 @@ async fn a_client_that_hangs_up_frees_its_stream_and_subscription() {
         1,
     );
     socket.write_all(request.as_bytes()).await.unwrap();
-    eventually("the stream is open on the server", || async {
-        app.ctx.progress.stream_count(container) == 1
-    })
-    .await;
+    open_on_the_server(&app, container).await;
     assert_eq!(app.subscribers(container).await, 1);
     let mut head = [0u8; 4096];
     let read = socket.read(&mut head).await.unwrap();
@@ -277,10 +259,7 @@ async fn shutting_the_server_down_ends_open_streams_cleanly() {
         "GET /api/containers/{container}/progress HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n"
     );
     socket.write_all(request.as_bytes()).await.unwrap();
-    eventually("the stream is open on the server", || async {
-        app.ctx.progress.stream_count(container) == 1
-    })
-    .await;
+    open_on_the_server(&app, container).await;
     stop.send(()).unwrap();
     let response = read_to_close(&mut socket).await;
     assert_eq!(response.status_line, "HTTP/1.1 200 OK");

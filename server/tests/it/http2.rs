@@ -2,10 +2,8 @@
 //! http/1.1), HTTP/2 with prior knowledge (h2c) on the plain listener, and HTTP/1.1 on both.
 //! The client trusts exactly the generated certificate.
 
-use backend::events;
 use backend::models::event::EventRow;
 use domain::container::Lifecycle;
-use fred::prelude::*;
 use reqwest::Version;
 use server::tls::{TlsIdentity, TlsSource};
 use std::time::Duration;
@@ -129,13 +127,7 @@ async fn spa_login_and_stream(
     let mut seen = String::new();
     read_until(&mut stream, &mut seen, "\"line 1\"").await;
     subscribed(&served.app, container).await;
-    let _: i64 = served
-        .app
-        .ctx
-        .redis
-        .publish(events::channel(container), events::encode(&[log_event(2)]))
-        .await
-        .unwrap();
+    served.app.publish(container, &[log_event(2)]).await;
     read_until(&mut stream, &mut seen, "\"line 2\"").await;
 }
 
@@ -211,13 +203,7 @@ async fn ten_streams_stay_live_while_a_page_loads_over_http2() {
     assert!(page.text().await.unwrap().contains("<html"));
     for (container, stream, seen) in &mut streams {
         subscribed(&served.app, *container).await;
-        let _: i64 = served
-            .app
-            .ctx
-            .redis
-            .publish(events::channel(*container), events::encode(&[log_event(1)]))
-            .await
-            .unwrap();
+        served.app.publish(*container, &[log_event(1)]).await;
         read_until(stream, seen, "\"line 1\"").await;
     }
 }

@@ -8,6 +8,7 @@ use domain::container::{Lifecycle, Phase};
 use domain::event::{EventKind, LogStream, ProgressEvent};
 use fred::prelude::*;
 use std::time::Duration;
+use testkit::fixtures::progress_event as event;
 use testkit::server::{TestApp, eventually};
 
 /// One SSE event as the client received it.
@@ -88,19 +89,6 @@ async fn open_request(request: reqwest::RequestBuilder) -> SseClient {
     }
 }
 
-fn event(seq: i64, kind: EventKind) -> ProgressEvent {
-    ProgressEvent {
-        seq,
-        kind,
-        phase: Phase::Deploy,
-        percent: 50,
-        message: format!("event {seq}"),
-        stream: (kind == EventKind::Log).then_some(LogStream::Stdout),
-        script: None,
-        at: "2026-01-02T03:04:05.123456Z".parse().unwrap(),
-    }
-}
-
 /// Stores events with the given seqs (the last one `last_kind`, the others logs).
 async fn store(
     app: &TestApp,
@@ -126,15 +114,6 @@ async fn store(
         .await
         .unwrap();
     batch
-}
-
-async fn publish(app: &TestApp, container: ContainerId, batch: &[ProgressEvent]) {
-    let _: i64 = app
-        .ctx
-        .redis
-        .publish(events::channel(container), events::encode(batch))
-        .await
-        .unwrap();
 }
 
 fn seqs(events: &[ProgressEvent]) -> Vec<i64> {
@@ -263,12 +242,12 @@ async fn live_duplicates_are_dropped_and_gaps_are_read_from_the_table() {
     let six = store(&app, container, 6..=6, EventKind::Log).await;
     let mut overlap: Vec<ProgressEvent> = (3..=5).map(|s| event(s, EventKind::Log)).collect();
     overlap.extend(six);
-    publish(&app, container, &overlap).await;
+    app.publish(container, &overlap).await;
     assert_eq!(stream.next().await.unwrap().event.seq, 6);
 
     // 7 and 8 were stored but their message was lost: 9's message brings them from the table.
     let later = store(&app, container, 7..=9, EventKind::Log).await;
-    publish(&app, container, &later[2..]).await;
+    app.publish(container, &later[2..]).await;
     for seq in 7..=9 {
         assert_eq!(stream.next().await.unwrap().event.seq, seq);
     }
@@ -276,7 +255,7 @@ async fn live_duplicates_are_dropped_and_gaps_are_read_from_the_table() {
     // The terminal event ends the stream, even with more in its message.
     let mut end = store(&app, container, 10..=10, EventKind::Complete).await;
     end.push(event(11, EventKind::Log));
-    publish(&app, container, &end).await;
+    app.publish(container, &end).await;
     assert_eq!(seqs(&stream.rest().await), vec![10]);
 }
 
@@ -383,7 +362,8 @@ async fn one_redis_subscriber_serves_every_stream() {
     assert_eq!(app.ctx.progress.channel_count(), 25);
 
     // Both streams of a container get its live events.
-    publish(&app, containers[0], &[event(1, EventKind::Log)]).await;
+    app.publish(containers[0], &[event(1, EventKind::Log)])
+        .await;
     assert_eq!(streams[0].next().await.unwrap().event.seq, 1);
     assert_eq!(streams[1].next().await.unwrap().event.seq, 1);
 
@@ -417,7 +397,7 @@ async fn a_client_that_goes_away_frees_its_subscription() {
     })
     .await;
     // The other stream still holds the channel.
-    publish(&app, container, &[event(1, EventKind::Log)]).await;
+    app.publish(container, &[event(1, EventKind::Log)]).await;
     let mut second = second;
     assert_eq!(second.next().await.unwrap().event.seq, 1);
     assert_eq!(app.subscribers(container).await, 1);
@@ -449,7 +429,7 @@ async fn events_stored_while_the_subscriber_reconnects_still_arrive() {
     })
     .await;
     let end = store(&app, container, 3..=3, EventKind::Complete).await;
-    publish(&app, container, &end).await;
+    app.publish(container, &end).await;
     assert_eq!(seqs(&stream.rest().await), vec![3]);
     assert_eq!(app.redis_connections().await, 2);
 }
@@ -480,7 +460,7 @@ async fn ends_soon(stream: &mut SseClient, what: &str) {
 /// A stream is still open: it gets a published event.
 async fn still_open(app: &TestApp, stream: &mut SseClient, container: ContainerId, seq: i64) {
     let batch = store(app, container, seq..=seq, EventKind::Log).await;
-    publish(app, container, &batch).await;
+    app.publish(container, &batch).await;
     assert_eq!(stream.next().await.unwrap().event.seq, seq);
 }
 
@@ -635,7 +615,7 @@ async fn the_time_live_events_take_to_reach_each_stream_is_in_the_metrics() {
     let container = app.container(Lifecycle::Creating).await;
     let mut first = open(&app, &client, container).await;
     let mut second = open(&app, &client, container).await;
-    publish(&app, container, &[event(1, EventKind::Log)]).await;
+    app.publish(container, &[event(1, EventKind::Log)]).await;
     assert_eq!(first.next().await.unwrap().event.seq, 1);
     assert_eq!(second.next().await.unwrap().event.seq, 1);
 
