@@ -315,23 +315,24 @@ fn split_version(line: &str, manager: PackageManager) -> (&str, &str) {
 mod tests {
     use super::*;
 
-    fn folder(files: &[(&str, &str)]) -> std::path::PathBuf {
-        let dir = std::env::temp_dir()
-            .join(format!("tpl-{}", uuid::Uuid::new_v4().simple()))
-            .join("web");
+    /// A template folder named `web` holding `files`, inside a temporary directory that is
+    /// removed when the returned guard drops.
+    fn folder(files: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("web");
         for (path, content) in files {
             let full = dir.join(path);
             std::fs::create_dir_all(full.parent().unwrap()).unwrap();
             std::fs::write(full, content).unwrap();
         }
-        dir
+        (root, dir)
     }
 
     const CONF: &str = "TEMPLATE_APP=\"web\"\nTEMPLATE_CPU=\"${TEMPLATE_CPU:-2}\"\nTEMPLATE_RAM=1024\nTEMPLATE_DISK=8G\nTEMPLATE_TAGS=\"web;nginx\"\nTEMPLATE_NESTING=1\n";
 
     #[test]
     fn a_complete_folder() {
-        let dir = folder(&[
+        let (_root, dir) = folder(&[
             ("template.conf", CONF),
             (
                 "container-configs/scripts/20-second.sh",
@@ -443,7 +444,8 @@ mod tests {
             ),
         ];
         for (files, path_end, line) in cases {
-            let errors = read(&folder(files)).unwrap_err();
+            let (_root, dir) = folder(files);
+            let errors = read(&dir).unwrap_err();
             assert!(
                 errors
                     .iter()
