@@ -72,6 +72,10 @@ struct Args {
     /// Open streams for each publish -> frame latency row.
     #[arg(long, value_delimiter = ',', default_values_t = [1, 100, 1_000])]
     latency_streams: Vec<usize>,
+    /// Events published for each latency row (by default 1,000 with one stream, 200 with up to
+    /// 100, 100 with more).
+    #[arg(long)]
+    latency_rounds: Option<i64>,
     /// Stored events a reconnecting stream replays.
     #[arg(long, default_value_t = 10_000)]
     replay_events: i64,
@@ -135,6 +139,7 @@ async fn main() -> anyhow::Result<()> {
             idle_streams: args.idle_streams,
             streams_per_container: args.streams_per_container.max(1),
             latency_streams: args.latency_streams.clone(),
+            latency_rounds: args.latency_rounds,
             replay_events: args.replay_events,
             replay_runs: 20,
         };

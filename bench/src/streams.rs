@@ -26,6 +26,8 @@ pub struct StreamParams {
     pub streams_per_container: usize,
     /// Open streams for each latency row.
     pub latency_streams: Vec<usize>,
+    /// Events published for each latency row; `None`: by the number of streams.
+    pub latency_rounds: Option<i64>,
     pub replay_events: i64,
     pub replay_runs: usize,
 }
@@ -88,7 +90,14 @@ pub async fn run(report: &mut Report, env: &Env, params: &StreamParams) -> anyho
         )
         .await?;
         for &streams in &params.latency_streams {
-            latency(report, &mut target, streams, protocol).await?;
+            latency(
+                report,
+                &mut target,
+                streams,
+                params.latency_rounds,
+                protocol,
+            )
+            .await?;
         }
     }
     replay(
@@ -274,15 +283,16 @@ async fn latency(
     report: &mut Report,
     target: &mut Target,
     count: usize,
+    rounds: Option<i64>,
     protocol: Protocol,
 ) -> anyhow::Result<()> {
     let label = protocol.label();
     eprintln!("==> publish -> SSE frame latency with {count} open streams ({label})");
-    let rounds: i64 = match count {
+    let rounds: i64 = rounds.unwrap_or(match count {
         0..=1 => 1000,
         2..=100 => 200,
-        _ => 30,
-    };
+        _ => 100,
+    });
     let warmup: i64 = 5;
     let container = fixtures::containers(&target.db, target.node, 1).await?[0];
     let streams = target
@@ -314,7 +324,10 @@ async fn latency(
                     }
                     arrivals.arrived();
                 }
-                anyhow::Ok(times)
+                // Kept open until every stream has the last event: closing it now would add
+                // this stream's teardown to the server's work while it still sends that event
+                // to the others.
+                anyhow::Ok((times, stream))
             })
         })
         .collect();
@@ -360,8 +373,10 @@ async fn latency(
         }
     }
     let mut samples = Vec::with_capacity(count * usize::try_from(rounds).unwrap_or(0));
+    let mut finished_streams = Vec::with_capacity(count);
     for reader in readers {
-        let times = reader.await??;
+        let (times, stream) = reader.await??;
+        finished_streams.push(stream);
         for (index, at) in times.into_iter().enumerate().skip(usize::try_from(warmup)?) {
             samples.push(at - published_at[index]);
         }
@@ -369,6 +384,7 @@ async fn latency(
     let fanout = FanoutBuckets::scrape(target.addr)
         .await?
         .since(&fanout_before);
+    drop(finished_streams);
     target
         .wait_for_channels(&[container], 0, Duration::from_secs(30))
         .await
