@@ -57,9 +57,10 @@ use serde::Deserialize;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::io::Write as _;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 /// How long a stream may be silent before a keep-alive comment goes out.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -137,12 +138,17 @@ async fn open(
         })?;
         Some(subscription)
     };
+    let expires = instant_of(user.expires_at);
     let mut feed = Feed {
         db: ctx.db.clone(),
         container_id,
         subscription,
         session,
-        expires: instant_of(user.expires_at),
+        expires,
+        last_sent: Instant::now(),
+        timer: Box::pin(tokio::time::sleep_until(
+            expires.min(Instant::now() + KEEP_ALIVE),
+        )),
         last_queued: after,
         last_was_terminal: false,
         queue: VecDeque::new(),
@@ -294,6 +300,11 @@ struct Feed {
     session: SessionWatch,
     /// When the session expires.
     expires: Instant,
+    /// When the stream last sent something (for a published batch: when it reached the server).
+    last_sent: Instant,
+    /// Fires at the session's expiry or when a keep-alive may be due. It is moved only when it
+    /// fires, so that a stream busy with events does not re-arm a timer for each of them.
+    timer: Pin<Box<Sleep>>,
     /// The last `seq` queued (and so sent before anything queued later).
     last_queued: i64,
     /// Whether that event ends the run.
@@ -341,8 +352,12 @@ impl Feed {
     async fn next(&mut self) -> Next {
         loop {
             match self.queue.pop_front() {
-                Some(Item::Event(event)) => return Next::Event(event),
+                Some(Item::Event(event)) => {
+                    self.last_sent = Instant::now();
+                    return Next::Event(event);
+                }
                 Some(Item::Shared(batch)) => {
+                    self.last_sent = batch.received().into();
                     crate::metrics::events_sent(batch.events().len());
                     crate::metrics::fanout_time(batch.received().elapsed());
                     return Next::Shared(batch.encoded(batch_frames));
@@ -373,7 +388,6 @@ impl Feed {
             self.mode = Mode::Done;
             return None;
         };
-        let deadline = self.expires.min(Instant::now() + KEEP_ALIVE);
         tokio::select! {
             biased;
             news = self.session.recv() => {
@@ -391,11 +405,18 @@ impl Feed {
                     self.take(message);
                 }
             }
-            () = tokio::time::sleep_until(deadline) => {
-                if Instant::now() >= self.expires {
+            () = self.timer.as_mut() => {
+                let now = Instant::now();
+                if now >= self.expires {
                     return Some(self.end_with_session("expired"));
                 }
-                return Some(Next::KeepAlive);
+                let keep_alive_due = self.last_sent + KEEP_ALIVE;
+                if now >= keep_alive_due {
+                    self.last_sent = now;
+                    self.timer.as_mut().reset(self.expires.min(now + KEEP_ALIVE));
+                    return Some(Next::KeepAlive);
+                }
+                self.timer.as_mut().reset(self.expires.min(keep_alive_due));
             }
         }
         None

@@ -7,11 +7,12 @@
 //! every reader after a reconnect (once the channels are subscribed again), is told to
 //! [`HubMessage::Resync`] from the database, so no event is lost in between.
 //!
-//! The same connection subscribes [`SESSIONS_CHANNEL`] once, at start, and hands ended sessions
-//! to every stream's [`SessionWatch`]; after a lag or a reconnect each watch is told to recheck.
+//! The same connection subscribes [`SESSIONS_CHANNEL`] once, at start, and tells the
+//! [`SessionWatch`] of each stream an ended session covers; after a lag or a reconnect every
+//! watch is told to recheck.
 
 use super::batch::Batch;
-use super::session_end::{SessionEnd, SessionSignal, SessionWatch};
+use super::session_end::{SessionEnd, SessionWatch, SessionWatches};
 use super::{SESSIONS_CHANNEL, channel, decode};
 use crate::redis::{RedisConnectError, SubscriberClient};
 use domain::{ContainerId, UserId};
@@ -25,9 +26,6 @@ use tokio::sync::broadcast;
 /// every slot up front (48 bytes each), and with one channel per followed container 256 slots
 /// were a third of an idle stream's memory (measured by `bench`).
 const CHANNEL_CAPACITY: usize = 16;
-
-/// Ended sessions buffered for a slow stream before it has to check its session in the database.
-const SESSIONS_CAPACITY: usize = 64;
 
 /// What a stream receives.
 #[derive(Clone, Debug)]
@@ -56,7 +54,7 @@ pub struct ProgressHub {
 struct Inner {
     subscriber: SubscriberClient,
     channels: Mutex<HashMap<String, Channel>>,
-    sessions: broadcast::Sender<SessionSignal>,
+    sessions: Arc<SessionWatches>,
 }
 
 struct Channel {
@@ -108,7 +106,7 @@ impl ProgressHub {
         let inner = Arc::new(Inner {
             subscriber,
             channels: Mutex::new(HashMap::new()),
-            sessions: broadcast::channel(SESSIONS_CAPACITY).0,
+            sessions: Arc::default(),
         });
         tokio::spawn(dispatch(Arc::downgrade(&inner)));
         tokio::spawn(resync_after_reconnect(Arc::downgrade(&inner)));
@@ -122,7 +120,7 @@ impl ProgressHub {
 
     /// Watches the session whose token hashes to `session_hash`, from now on.
     pub fn watch_session(&self, user: UserId, session_hash: Vec<u8>) -> SessionWatch {
-        SessionWatch::new(self.inner.sessions.subscribe(), user, session_hash)
+        self.inner.sessions.watch(user, session_hash)
     }
 
     /// Follows a container's channel. Returns once Redis has confirmed the subscription, so
@@ -158,6 +156,11 @@ impl ProgressHub {
         })
     }
 
+    /// Open session watches (one per open progress stream).
+    pub fn session_watch_count(&self) -> usize {
+        self.inner.sessions.len()
+    }
+
     /// Channels with at least one stream (or still being unsubscribed).
     pub fn channel_count(&self) -> usize {
         self.inner.lock().len()
@@ -191,19 +194,17 @@ impl Inner {
         for entry in self.lock().values() {
             let _ = entry.sender.send(HubMessage::Resync);
         }
-        let _ = self.sessions.send(SessionSignal::Recheck);
+        self.sessions.recheck_all();
     }
 
     fn session_ended(&self, payload: &str) {
-        let signal = match SessionEnd::decode(payload) {
-            Some(end) => SessionSignal::Ended(Arc::new(end)),
+        match SessionEnd::decode(payload) {
+            Some(end) => self.sessions.end(&end),
             None => {
                 tracing::warn!(channel = SESSIONS_CHANNEL, "malformed session message");
-                SessionSignal::Recheck
+                self.sessions.recheck_all();
             }
-        };
-        // No receiver means no open stream.
-        let _ = self.sessions.send(signal);
+        }
     }
 
     /// True while the entry behind `gate` is in the map without streams.

@@ -62,6 +62,17 @@ impl SseClient {
         }
     }
 
+    /// The next piece of the body as it arrived (an event, a comment), within `wait`.
+    async fn next_chunk(&mut self, wait: Duration) -> String {
+        assert!(self.buffer.is_empty(), "a whole frame was read before");
+        let chunk = tokio::time::timeout(wait, self.response.chunk())
+            .await
+            .expect("a chunk in time")
+            .expect("the stream stays readable")
+            .expect("the stream stays open");
+        String::from_utf8(chunk.to_vec()).unwrap()
+    }
+
     /// Every remaining event until the server ends the stream.
     async fn rest(&mut self) -> Vec<ProgressEvent> {
         let mut events = Vec::new();
@@ -390,12 +401,14 @@ async fn a_client_that_goes_away_frees_its_subscription() {
     let second = open(&app, &client, container).await;
     assert_eq!(app.subscribers(container).await, 1);
     assert_eq!(app.ctx.progress.stream_count(container), 2);
+    assert_eq!(app.ctx.progress.session_watch_count(), 2);
 
     drop(first);
     eventually("the server notices the first client left", || async {
         app.ctx.progress.stream_count(container) == 1
     })
     .await;
+    assert_eq!(app.ctx.progress.session_watch_count(), 1);
     // The other stream still holds the channel.
     app.publish(container, &[event(1, EventKind::Log)]).await;
     let mut second = second;
@@ -408,6 +421,7 @@ async fn a_client_that_goes_away_frees_its_subscription() {
     })
     .await;
     assert_eq!(app.ctx.progress.channel_count(), 0);
+    assert_eq!(app.ctx.progress.session_watch_count(), 0);
 }
 
 #[tokio::test]
@@ -640,4 +654,33 @@ async fn the_time_live_events_take_to_reach_each_stream_is_in_the_metrics() {
     let within_a_second = value(r#"infrahaus_progress_fanout_seconds_bucket{le="1"}"#);
     assert_eq!(within_a_second, 2.0);
     value(r#"infrahaus_progress_fanout_seconds_bucket{le="0.001"}"#);
+}
+
+/// A silent stream gets a `: keep-alive` comment 15 s after the last thing it sent (so proxies
+/// keep it open), measured from its last event rather than from when it opened.
+#[tokio::test]
+async fn a_silent_stream_gets_a_keep_alive_15_s_after_its_last_event() {
+    let app = TestApp::start().await;
+    let (client, _) = app.logged_in().await;
+    let container = app.container(Lifecycle::Creating).await;
+    let mut stream = open(&app, &client, container).await;
+
+    // An event 8 s in moves the first keep-alive from 15 s to 23 s after the stream opened.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    app.publish(container, &[event(1, EventKind::Log)]).await;
+    assert!(
+        stream
+            .next_chunk(Duration::from_secs(5))
+            .await
+            .starts_with("id: 1\n")
+    );
+    let last_event = std::time::Instant::now();
+
+    let comment = stream.next_chunk(Duration::from_secs(25)).await;
+    let silence = last_event.elapsed();
+    assert_eq!(comment, ": keep-alive\n\n");
+    assert!(
+        silence >= Duration::from_secs(14),
+        "the keep-alive came {silence:?} after the last event, before 15 s of silence"
+    );
 }
