@@ -30,8 +30,8 @@ const MAX_HEADERS: usize = 64;
 /// How the route's requests begin.
 const PATH_PREFIX: &[u8] = b"GET /api/containers/";
 
-/// How long a write may wait for a client that does not read before the connection is dropped
-/// (its stream and subscription with it).
+/// How long the client may take to accept one write (a chunk, however slowly it reads) before
+/// the connection is dropped, its stream and subscription with it.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A progress-stream request, parsed from the connection's first bytes (still in the socket).
@@ -429,5 +429,41 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out.0, b"18\r\nid: 12\nevent: progress\n\n\r\n");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_stops_reading_is_given_up_after_the_write_timeout() {
+        // The client end is never read: once the 64-byte pipe is full, the write waits.
+        let (mut to_client, _client) = tokio::io::duplex(64);
+        let started = tokio::time::Instant::now();
+        let failed =
+            within_write_timeout(write_chunk(&mut to_client, &[b'x'; 1024], Framing::Chunked))
+                .await
+                .unwrap_err();
+        assert_eq!(failed.kind(), std::io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= WRITE_TIMEOUT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_chunk_the_client_takes_slowly_but_within_the_timeout_goes_out_whole() {
+        let (mut to_client, mut client) = tokio::io::duplex(64);
+        let reader = tokio::spawn(async move {
+            let mut received = Vec::new();
+            let mut buf = [0u8; 16];
+            loop {
+                tokio::time::sleep(WRITE_TIMEOUT / 12).await;
+                match client.read(&mut buf).await {
+                    Ok(0) | Err(_) => return received,
+                    Ok(n) => received.extend_from_slice(&buf[..n]),
+                }
+            }
+        });
+        // 16 bytes every 5 s: the chunk waits on the client several times, 35 s in all.
+        within_write_timeout(write_chunk(&mut to_client, &[b'x'; 100], Framing::Chunked))
+            .await
+            .unwrap();
+        drop(to_client);
+        let received = reader.await.unwrap();
+        assert_eq!(received.len(), "64\r\n".len() + 100 + 2);
     }
 }
