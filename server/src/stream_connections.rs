@@ -34,6 +34,9 @@ const PATH_PREFIX: &[u8] = b"GET /api/containers/";
 /// the connection is dropped, its stream and subscription with it.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long a stream that is opening when the server starts stopping may take to be answered.
+const ANSWER_WHILE_STOPPING: Duration = Duration::from_secs(5);
+
 /// A progress-stream request, parsed from the connection's first bytes (still in the socket).
 #[derive(Debug)]
 pub struct StreamRequest {
@@ -122,12 +125,22 @@ where
     stream.read_exact(&mut head).await?;
     drop(head);
     let http10 = request.version() == Version::HTTP_10;
-    let response = tokio::select! {
-        response = tower::ServiceExt::oneshot(service, request) => match response {
-            Ok(response) => response,
-            Err(never) => match never {},
+    // A stream that is opening when the server starts stopping still gets its answer (the head,
+    // what was ready, then a clean end: `stop` below has not seen the change), unless the answer
+    // takes longer than [`ANSWER_WHILE_STOPPING`].
+    let answer = tower::ServiceExt::oneshot(service, request);
+    tokio::pin!(answer);
+    let mut stopping = stop.clone();
+    let answered = tokio::select! {
+        answered = &mut answer => answered,
+        _ = stopping.changed() => match tokio::time::timeout(ANSWER_WHILE_STOPPING, &mut answer).await {
+            Ok(answered) => answered,
+            Err(_) => return Ok(()),
         },
-        _ = stop.changed() => return Ok(()),
+    };
+    let response = match answered {
+        Ok(response) => response,
+        Err(never) => match never {},
     };
     let (mut parts, body) = response.into_parts();
     let framing = Framing::of(parts.status, &body, http10);

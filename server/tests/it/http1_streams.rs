@@ -237,11 +237,15 @@ async fn a_client_that_hangs_up_frees_its_stream_and_subscription() {
     .await;
 }
 
-#[tokio::test]
-async fn shutting_the_server_down_ends_open_streams_cleanly() {
-    let app = TestApp::start().await;
-    let cookie = session_cookie(&app).await;
-    let container = app.container(Lifecycle::Creating).await;
+/// A server of `app`'s on a listener of its own, which stops when the returned sender is used;
+/// its address and its `serve` task.
+async fn stoppable_server(
+    app: &TestApp,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let router = server::router(
@@ -253,6 +257,15 @@ async fn shutting_the_server_down_ends_open_streams_cleanly() {
     let serving = tokio::spawn(server::serve(listener, router, async {
         let _ = stopped.await;
     }));
+    (address, stop, serving)
+}
+
+#[tokio::test]
+async fn shutting_the_server_down_ends_open_streams_cleanly() {
+    let app = TestApp::start().await;
+    let cookie = session_cookie(&app).await;
+    let container = app.container(Lifecycle::Creating).await;
+    let (address, stop, serving) = stoppable_server(&app).await;
 
     let mut socket = TcpStream::connect(address).await.unwrap();
     let request = format!(
@@ -267,6 +280,77 @@ async fn shutting_the_server_down_ends_open_streams_cleanly() {
     tokio::time::timeout(Duration::from_secs(10), serving)
         .await
         .expect("the server stops once its streams ended")
+        .unwrap()
+        .unwrap();
+}
+
+/// A stream whose answer is still being prepared when the server starts stopping (here its
+/// session check waits on a lock the test holds) still gets its head and a clean end.
+#[tokio::test]
+async fn a_stream_still_opening_when_the_server_stops_gets_an_answer_and_a_clean_end() {
+    use diesel::sql_types::BigInt;
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = BigInt)]
+        count: i64,
+    }
+
+    let app = TestApp::start().await;
+    let cookie = session_cookie(&app).await;
+    let container = app.container(Lifecycle::Creating).await;
+    let (address, stop, serving) = stoppable_server(&app).await;
+    let mut locker = diesel_async::AsyncPgConnection::establish(&app.database_url)
+        .await
+        .unwrap();
+    diesel::sql_query("BEGIN")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    diesel::sql_query("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+
+    let mut socket = TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET /api/containers/{container}/progress HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut watcher = diesel_async::AsyncPgConnection::establish(&app.database_url)
+        .await
+        .unwrap();
+    let waiting_on_the_lock = async {
+        loop {
+            let waiting = diesel::sql_query(
+                "SELECT count(*) AS count FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .get_result::<Waiting>(&mut watcher)
+            .await
+            .unwrap();
+            if waiting.count > 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), waiting_on_the_lock)
+        .await
+        .expect("the stream's session check waits on the lock");
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    diesel::sql_query("ROLLBACK")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+
+    let response = read_to_close(&mut socket).await;
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(response.dechunked(), "", "no event was published");
+    tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("the server stops once the stream ended")
         .unwrap()
         .unwrap();
 }
