@@ -38,6 +38,17 @@ async fn reports_exit_codes_and_separates_stdout_from_stderr() {
     assert_eq!(missing.status.code(), 127);
 }
 
+/// Sessions start in a clean shell, as in a fresh container: the start-up files of whoever runs
+/// the tests (their `~/.bashrc`) are not read, so nothing of theirs runs or prints.
+#[tokio::test]
+async fn sessions_do_not_run_the_test_users_shell_start_up_files() {
+    let sshd = Sshd::start();
+    let target = DirectSsh::new(sshd.connect().await);
+    let out = capture(&target, Command::sh("printf %s \"$HOME\"")).await;
+    assert_eq!(out.stdout_lossy(), sshd.home_dir().display().to_string());
+    assert!(out.stderr.is_empty(), "{}", out.stderr_lossy());
+}
+
 #[tokio::test]
 async fn streams_lines_while_the_command_runs() {
     let sshd = Sshd::start();

@@ -57,7 +57,7 @@ impl Sshd {
             .prefix("remote-shell-sshd-")
             .tempdir()
             .expect("temp dir");
-        for sub in ["etc", "bin", "work", "ct"] {
+        for sub in ["etc", "bin", "work", "ct", "home"] {
             fs::create_dir(dir.path().join(sub)).expect("create test dir");
         }
         let client_key =
@@ -171,6 +171,11 @@ impl Sshd {
         self.dir.path().join("work")
     }
 
+    /// The sessions' home (empty: no shell start-up files).
+    pub fn home_dir(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
     /// `work/relative` as a remote path (sshd runs on this machine).
     pub fn work_path(&self, relative: &str) -> RemotePath {
         let work = self.work_dir();
@@ -212,12 +217,17 @@ impl Sshd {
              MaxSessions 64\n\
              LogLevel VERBOSE\n\
              Subsystem sftp internal-sftp\n\
-             SetEnv PATH={bin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin\n",
+             SetEnv PATH={bin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME={home}\n",
             port = self.port,
             host_key = self.etc("host_ed25519").display(),
             pid = self.etc("sshd.pid").display(),
             authorized = self.etc("authorized_keys").display(),
             bin = self.dir.path().join("bin").display(),
+            // A home of the sessions' own, as a fresh container's root has: the shell that
+            // sshd starts reads no start-up file of the user running the tests (on this
+            // machine root's `.bashrc` runs `pyenv init`, whose rehash can print into a
+            // command's stderr when two shells start at once).
+            home = self.dir.path().join("home").display(),
         );
         fs::write(self.etc("sshd_config"), config).expect("write sshd_config");
     }
