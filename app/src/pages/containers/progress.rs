@@ -133,7 +133,7 @@ fn ProgressView(
         <section class="card progress-card" aria-labelledby="progress-heading">
             <div class="card-head">
                 <h2 id="progress-heading">"Progress"</h2>
-                <span class=status_class role="status" data-testid="stream-status" data-status=move || format!("{:?}", progress.status.get()).to_lowercase()>
+                <span class=status_class role="status" data-testid="stream-status">
                     {status_text}
                 </span>
             </div>
