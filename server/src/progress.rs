@@ -139,16 +139,15 @@ async fn open(
         Some(subscription)
     };
     let expires = instant_of(user.expires_at);
+    let now = Instant::now();
     let mut feed = Feed {
         db: ctx.db.clone(),
         container_id,
         subscription,
         session,
         expires,
-        last_sent: Instant::now(),
-        timer: Box::pin(tokio::time::sleep_until(
-            expires.min(Instant::now() + KEEP_ALIVE),
-        )),
+        last_sent: now,
+        timer: Box::pin(tokio::time::sleep_until(expires.min(now + KEEP_ALIVE))),
         last_queued: after,
         last_was_terminal: false,
         queue: VecDeque::new(),

@@ -33,10 +33,10 @@ fn host(app: &TestApp) -> &str {
     app.url.trim_start_matches("http://")
 }
 
-fn progress_request(app: &TestApp, container: ContainerId, version: &str, cookie: &str) -> String {
+/// A progress request as a browser's EventSource sends it to `host`.
+fn progress_request(host: &str, container: ContainerId, version: &str, cookie: &str) -> String {
     format!(
-        "GET /api/containers/{container}/progress {version}\r\nHost: {}\r\nAccept: text/event-stream\r\nCookie: {cookie}\r\n\r\n",
-        host(app)
+        "GET /api/containers/{container}/progress {version}\r\nHost: {host}\r\nAccept: text/event-stream\r\nCookie: {cookie}\r\n\r\n"
     )
 }
 
@@ -121,7 +121,7 @@ async fn a_stream_on_a_fresh_connection_is_chunked_live_and_closed_after_its_las
     let container = app.container(Lifecycle::Creating).await;
     let mut socket = TcpStream::connect(host(&app)).await.unwrap();
     // The head in two pieces, as a slow client or proxy may send it.
-    let request = progress_request(&app, container, "HTTP/1.1", &cookie);
+    let request = progress_request(host(&app), container, "HTTP/1.1", &cookie);
     let (first, second) = request.split_at(30);
     socket.write_all(first.as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -162,7 +162,12 @@ async fn without_a_session_the_answer_is_a_readable_401_and_a_wrong_host_is_refu
     let container = app.container(Lifecycle::Creating).await;
 
     let mut socket = TcpStream::connect(host(&app)).await.unwrap();
-    let request = progress_request(&app, container, "HTTP/1.1", "infrahaus_session=forged");
+    let request = progress_request(
+        host(&app),
+        container,
+        "HTTP/1.1",
+        "infrahaus_session=forged",
+    );
     socket.write_all(request.as_bytes()).await.unwrap();
     let response = read_to_close(&mut socket).await;
     assert_eq!(response.status_line, "HTTP/1.1 401 Unauthorized");
@@ -190,7 +195,7 @@ async fn an_http10_client_gets_the_events_until_the_connection_closes() {
     let cookie = session_cookie(&app).await;
     let container = app.container(Lifecycle::Creating).await;
     let mut socket = TcpStream::connect(host(&app)).await.unwrap();
-    let request = progress_request(&app, container, "HTTP/1.0", &cookie);
+    let request = progress_request(host(&app), container, "HTTP/1.0", &cookie);
     socket.write_all(request.as_bytes()).await.unwrap();
     open_on_the_server(&app, container).await;
     app.publish(container, &[event(1, EventKind::Complete)])
@@ -213,7 +218,7 @@ async fn a_client_that_hangs_up_frees_its_stream_and_subscription() {
     let mut socket = TcpStream::connect(host(&app)).await.unwrap();
     // A head longer than most (a proxy's headers, many cookies) is served the same way.
     let padding = "p".repeat(3000);
-    let request = progress_request(&app, container, "HTTP/1.1", &cookie).replacen(
+    let request = progress_request(host(&app), container, "HTTP/1.1", &cookie).replacen(
         "\r\n\r\n",
         &format!("\r\nX-Padding: {padding}\r\n\r\n"),
         1,
@@ -268,9 +273,7 @@ async fn shutting_the_server_down_ends_open_streams_cleanly() {
     let (address, stop, serving) = stoppable_server(&app).await;
 
     let mut socket = TcpStream::connect(address).await.unwrap();
-    let request = format!(
-        "GET /api/containers/{container}/progress HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n"
-    );
+    let request = progress_request(&address.to_string(), container, "HTTP/1.1", &cookie);
     socket.write_all(request.as_bytes()).await.unwrap();
     open_on_the_server(&app, container).await;
     stop.send(()).unwrap();
@@ -313,9 +316,7 @@ async fn a_stream_still_opening_when_the_server_stops_gets_an_answer_and_a_clean
         .unwrap();
 
     let mut socket = TcpStream::connect(address).await.unwrap();
-    let request = format!(
-        "GET /api/containers/{container}/progress HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n"
-    );
+    let request = progress_request(&address.to_string(), container, "HTTP/1.1", &cookie);
     socket.write_all(request.as_bytes()).await.unwrap();
     let mut watcher = diesel_async::AsyncPgConnection::establish(&app.database_url)
         .await
