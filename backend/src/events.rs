@@ -15,12 +15,14 @@
 
 mod batch;
 mod hub;
+mod mailbox;
 mod redact;
 mod session_end;
 mod sink;
 
 pub use batch::Batch;
 pub use hub::{HubError, HubMessage, ProgressHub, Subscription};
+pub use mailbox::DirectSink;
 pub use redact::{REDACTED, Redactor};
 pub use session_end::{
     SESSIONS_CHANNEL, SessionEnd, SessionNews, SessionWatch, announce_session_end,

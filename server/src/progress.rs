@@ -12,7 +12,9 @@
 //! are ready together (a page of the replay, events read to fill a gap) go out in one body
 //! chunk; a published batch is a chunk of its own, encoded once, by the first stream that sends
 //! it, and the other streams of the container send the same bytes. (hyper writes the chunks
-//! ready together in one `writev`; [`crate::stream_connections`] writes each as it comes.)
+//! ready together in one `writev`; [`crate::stream_connections`] writes each as it comes.) On a
+//! stream served by [`crate::stream_connections`], a published batch that finds the stream
+//! waiting in step is written to the client by the hub's own task ([`direct`]).
 //!
 //! # Order
 //! The stream subscribes to live events first, then replays the stored events after its cursor
@@ -38,6 +40,9 @@
 //! the session ended while the stream opened), 404 unknown container, 503 database or Redis
 //! unreachable; the body is the API's error envelope ([`crate::refusal`]).
 
+mod direct;
+
+use crate::lean_socket::LeanConnection;
 use app::error::AppError;
 use app::ssr::{CurrentUser, ServerContext};
 use axum::Extension;
@@ -97,12 +102,14 @@ async fn progress(
     user: Option<Extension<CurrentUser>>,
     Path(id): Path<String>,
     Query(query): Query<ProgressQuery>,
+    lean: Option<Extension<LeanConnection>>,
     headers: HeaderMap,
 ) -> Response {
     let Some(Extension(user)) = user else {
         return crate::refusal::unauthorized();
     };
-    match open(ctx, user, &id, query, &headers).await {
+    let lean = lean.map(|Extension(lean)| lean);
+    match open(ctx, user, &id, query, lean, &headers).await {
         Ok(response) => response,
         Err(refused) => crate::refusal::respond(&refused),
     }
@@ -116,6 +123,7 @@ async fn open(
     user: CurrentUser,
     id: &str,
     query: ProgressQuery,
+    lean: Option<LeanConnection>,
     headers: &HeaderMap,
 ) -> Result<Response, Refusal> {
     let container_id: ContainerId = id
@@ -139,6 +147,14 @@ async fn open(
         Some(subscription)
     };
     let expires = instant_of(user.expires_at);
+    let direct = match (&subscription, lean) {
+        (Some(subscription), Some(LeanConnection(socket))) => {
+            let direct = Arc::new(direct::DirectFeed::new(socket, expires));
+            subscription.set_direct(direct.clone(), &session);
+            Some(direct)
+        }
+        _ => None,
+    };
     let now = Instant::now();
     let mut feed = Feed {
         db: ctx.db.clone(),
@@ -153,6 +169,7 @@ async fn open(
         queue: VecDeque::new(),
         mode: Mode::CatchUp,
         read_ahead: None,
+        direct,
     };
     feed.catch_up()
         .await
@@ -279,6 +296,13 @@ enum Next {
     End,
 }
 
+/// What ended a live wait.
+enum Woke {
+    Session(SessionNews),
+    Published(HubMessage),
+    Timer,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     /// Reading stored events after `last_queued`.
@@ -312,6 +336,8 @@ struct Feed {
     mode: Mode,
     /// The next page of a replay, read while the current one is sent.
     read_ahead: Option<tokio::task::JoinHandle<Result<Vec<ProgressEvent>, String>>>,
+    /// On a lean HTTP/1.1 connection: where the hub sends batches while the feed waits in step.
+    direct: Option<Arc<direct::DirectFeed>>,
 }
 
 impl Drop for Feed {
@@ -382,29 +408,43 @@ impl Feed {
 
     /// Waits for published events, the session's end, or the keep-alive time. Only waits on
     /// channels (cancel-safe) and timers inside the `select!`; a database read is never cut short.
+    /// Meanwhile the hub may send published batches itself ([`direct`]); the feed takes up what
+    /// it sent when it wakes.
     async fn wait_live(&mut self) -> Option<Next> {
         let Some(subscription) = self.subscription.as_mut() else {
             self.mode = Mode::Done;
             return None;
         };
-        tokio::select! {
+        if let Some(direct) = &self.direct {
+            direct.park(self.last_queued, self.last_sent);
+        }
+        let woke = tokio::select! {
             biased;
-            news = self.session.recv() => {
+            news = self.session.recv() => Woke::Session(news),
+            message = subscription.recv() => Woke::Published(message),
+            () = self.timer.as_mut() => Woke::Timer,
+        };
+        if let Some(direct) = &self.direct {
+            (self.last_queued, self.last_sent) = direct.unpark();
+        }
+        match woke {
+            Woke::Session(news) => {
                 if news == SessionNews::Ended || !Box::pin(self.session_still_valid()).await {
                     return Some(self.end_with_session("ended"));
                 }
             }
-            message = subscription.recv() => {
+            Woke::Published(message) => {
                 self.take(message);
                 // Everything else published meanwhile goes in the same write.
                 while self.mode == Mode::Live {
-                    let Some(message) = self.subscription.as_mut().and_then(Subscription::try_recv) else {
+                    let Some(message) = self.subscription.as_mut().and_then(Subscription::try_recv)
+                    else {
                         break;
                     };
                     self.take(message);
                 }
             }
-            () = self.timer.as_mut() => {
+            Woke::Timer => {
                 let now = Instant::now();
                 if now >= self.expires {
                     return Some(self.end_with_session("expired"));
@@ -412,7 +452,9 @@ impl Feed {
                 let keep_alive_due = self.last_sent + KEEP_ALIVE;
                 if now >= keep_alive_due {
                     self.last_sent = now;
-                    self.timer.as_mut().reset(self.expires.min(now + KEEP_ALIVE));
+                    self.timer
+                        .as_mut()
+                        .reset(self.expires.min(now + KEEP_ALIVE));
                     return Some(Next::KeepAlive);
                 }
                 self.timer.as_mut().reset(self.expires.min(keep_alive_due));

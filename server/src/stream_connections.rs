@@ -11,14 +11,21 @@
 //! parse) leaves the connection to hyper, which gives the proper answer.
 //!
 //! The connection ends with the response: an EventSource opens a new one when it reconnects.
+//!
+//! The connection's sending side is a [`LeanSocket`], which the request carries as a
+//! [`LeanConnection`] extension: a stream that waits in step lets the progress hub write
+//! published batches to it directly ([`crate::progress`]).
 
+use crate::lean_socket::{LeanConnection, LeanSocket};
 use axum::body::{Body, HttpBody as _};
 use futures::StreamExt as _;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
 use std::io::IoSlice;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::watch;
 
 /// The longest request head looked at; a longer one is left to hyper (which refuses it).
@@ -120,11 +127,19 @@ pub async fn serve<S>(
 where
     S: tower::Service<Request<Body>, Response = Response<Body>, Error = std::convert::Infallible>,
 {
-    let StreamRequest { request, head_len } = *request;
+    let StreamRequest {
+        mut request,
+        head_len,
+    } = *request;
     let mut head = vec![0u8; head_len];
     stream.read_exact(&mut head).await?;
     drop(head);
     let http10 = request.version() == Version::HTTP_10;
+    let (mut reader, writer) = stream.into_split();
+    let socket = Arc::new(LeanSocket::new(writer));
+    request
+        .extensions_mut()
+        .insert(LeanConnection(socket.clone()));
     // A stream that is opening when the server starts stopping still gets its answer (the head,
     // what was ready, then a clean end: `stop` below has not seen the change), unless the answer
     // takes longer than [`ANSWER_WHILE_STOPPING`].
@@ -146,60 +161,93 @@ where
     let framing = Framing::of(parts.status, &body, http10);
     let mut head = Vec::with_capacity(512);
     write_head(&mut head, &mut parts, framing);
-    within_write_timeout(stream.write_all(&head)).await?;
+    within_write_timeout(socket.write_head(&head, framing)).await?;
     drop(head);
     if framing == Framing::None {
-        return within_write_timeout(stream.shutdown()).await;
+        return within_write_timeout(socket.end_body()).await;
     }
 
-    let (mut reader, mut writer) = stream.split();
     let mut frames = body.into_data_stream();
-    // Ends when the client leaves or the server stops. One future for the whole stream, so an
-    // event costs no new wait on either; bytes a client sends after its request are read and
-    // dropped only to notice it leaving.
-    let interrupted = async {
-        let mut ignored = [0u8; 64];
-        loop {
-            tokio::select! {
-                read = reader.read(&mut ignored) => match read {
-                    Ok(0) | Err(_) => return Interruption::ClientLeft,
-                    Ok(_) => {}
-                },
-                _ = stop.changed() => return Interruption::ServerStopping,
+    let served = async {
+        'serving: loop {
+            // One future until it resolves, so an event costs no new wait on the socket or `stop`.
+            let interrupted = interruptions(&mut reader, &mut stop, &socket);
+            tokio::pin!(interrupted);
+            loop {
+                // The body first: while frames are ready, nothing else is polled.
+                let bytes = tokio::select! {
+                    biased;
+                    frame = frames.next() => match frame {
+                        Some(Ok(bytes)) => bytes,
+                        Some(Err(e)) => {
+                            // A broken body cannot be ended cleanly: the client sees the
+                            // connection drop.
+                            tracing::debug!(error = %e, "progress stream body failed");
+                            return Ok(Ended::Dropped);
+                        }
+                        None => return Ok(Ended::BodyDone),
+                    },
+                    why = &mut interrupted => match why {
+                        Interruption::ClientLeft => return Ok(Ended::Dropped),
+                        Interruption::ServerStopping => return Ok(Ended::BodyDone),
+                        Interruption::UnfinishedWrite => {
+                            within_write_timeout(socket.finish_unfinished()).await?;
+                            continue 'serving;
+                        }
+                    },
+                };
+                within_write_timeout(socket.write_body(&bytes)).await?;
             }
         }
     };
-    tokio::pin!(interrupted);
-    loop {
-        // The body first: while frames are ready, nothing else is polled.
-        let bytes = tokio::select! {
-            biased;
-            frame = frames.next() => match frame {
-                Some(Ok(bytes)) => bytes,
-                Some(Err(e)) => {
-                    // A broken body cannot be ended cleanly: the client sees the connection drop.
-                    tracing::debug!(error = %e, "progress stream body failed");
-                    return Ok(());
-                }
-                None => break,
-            },
-            why = &mut interrupted => match why {
-                Interruption::ClientLeft => return Ok(()),
-                Interruption::ServerStopping => break,
-            },
-        };
-        within_write_timeout(write_chunk(&mut writer, &bytes, framing)).await?;
+    let ended: std::io::Result<Ended> = served.await;
+    match ended {
+        Ok(Ended::BodyDone) => within_write_timeout(socket.end_body()).await,
+        Ok(Ended::Dropped) => {
+            socket.close_body().await;
+            Ok(())
+        }
+        Err(e) => {
+            socket.close_body().await;
+            Err(e)
+        }
     }
-    if framing == Framing::Chunked {
-        within_write_timeout(writer.write_all(b"0\r\n\r\n")).await?;
-    }
-    within_write_timeout(writer.shutdown()).await
 }
 
-/// Why a stream stops before its body ends.
+/// How the body's writing ended.
+enum Ended {
+    /// The body is over (or the server stops): the response ends cleanly.
+    BodyDone,
+    /// The client left or the body broke: the connection just goes.
+    Dropped,
+}
+
+/// Why the body loop looks up from the body.
 enum Interruption {
     ClientLeft,
     ServerStopping,
+    /// A write outside the task left a chunk unfinished: the task writes the rest.
+    UnfinishedWrite,
+}
+
+/// Resolves when the client leaves, the server stops, or a chunk is left unfinished; bytes a
+/// client sends after its request are read and dropped only to notice it leaving.
+async fn interruptions(
+    reader: &mut OwnedReadHalf,
+    stop: &mut watch::Receiver<()>,
+    socket: &LeanSocket,
+) -> Interruption {
+    let mut ignored = [0u8; 64];
+    loop {
+        tokio::select! {
+            read = reader.read(&mut ignored) => match read {
+                Ok(0) | Err(_) => return Interruption::ClientLeft,
+                Ok(_) => {}
+            },
+            _ = stop.changed() => return Interruption::ServerStopping,
+            () = socket.unfinished_left() => return Interruption::UnfinishedWrite,
+        }
+    }
 }
 
 /// `write`, failed with `TimedOut` when the client has not taken the bytes in [`WRITE_TIMEOUT`].
@@ -214,7 +262,7 @@ async fn within_write_timeout(
 
 /// How the response body is delimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Framing {
+pub enum Framing {
     /// No body at all (204, 304).
     None,
     /// `Content-Length`: the body's exact size is known.
@@ -283,10 +331,30 @@ fn write_head(head: &mut Vec<u8>, parts: &mut http::response::Parts, framing: Fr
     head.extend_from_slice(b"\r\n");
 }
 
+/// What goes on the wire for `bytes`, one piece of the body: the size line (written into
+/// `size_line`), the bytes and the closing CRLF when `framing` is chunked, else the bytes (and two
+/// empty pieces).
+pub fn chunk_pieces<'a>(
+    size_line: &'a mut [u8; 20],
+    bytes: &'a [u8],
+    framing: Framing,
+) -> [&'a [u8]; 3] {
+    if framing != Framing::Chunked {
+        return [bytes, b"", b""];
+    }
+    let size_len = {
+        let mut cursor = std::io::Cursor::new(&mut size_line[..]);
+        // 16 hex digits and CRLF fit in 20 bytes.
+        let _ = std::io::Write::write_fmt(&mut cursor, format_args!("{:x}\r\n", bytes.len()));
+        usize::try_from(cursor.position()).unwrap_or(0)
+    };
+    [&size_line[..size_len], bytes, b"\r\n"]
+}
+
 /// Writes `bytes` (one write of the body), as one chunk when `framing` is chunked: the size
 /// line, the bytes and the closing CRLF in one vectored write where the socket takes them all,
 /// with nothing allocated.
-async fn write_chunk<W: tokio::io::AsyncWrite + Unpin>(
+pub async fn write_chunk<W: tokio::io::AsyncWrite + Unpin>(
     writer: &mut W,
     bytes: &[u8],
     framing: Framing,
@@ -294,16 +362,8 @@ async fn write_chunk<W: tokio::io::AsyncWrite + Unpin>(
     if bytes.is_empty() {
         return Ok(());
     }
-    if framing != Framing::Chunked {
-        return writer.write_all(bytes).await;
-    }
     let mut size_line = [0u8; 20];
-    let size_len = {
-        let mut cursor = std::io::Cursor::new(&mut size_line[..]);
-        std::io::Write::write_fmt(&mut cursor, format_args!("{:x}\r\n", bytes.len()))?;
-        usize::try_from(cursor.position()).unwrap_or(size_line.len())
-    };
-    let mut pieces: [&[u8]; 3] = [&size_line[..size_len], bytes, b"\r\n"];
+    let mut pieces = chunk_pieces(&mut size_line, bytes, framing);
     let mut first = 0;
     while first < pieces.len() {
         let slices = pieces.map(IoSlice::new);
@@ -311,7 +371,8 @@ async fn write_chunk<W: tokio::io::AsyncWrite + Unpin>(
         if written == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
-        while written > 0 && first < pieces.len() {
+        // Empty pieces (an unchunked body has two) count as written.
+        while first < pieces.len() && (written > 0 || pieces[first].is_empty()) {
             let piece = &mut pieces[first];
             if written >= piece.len() {
                 written -= piece.len();

@@ -1,17 +1,20 @@
 //! [`ProgressHub`]: one Redis subscriber connection per server process, shared by every open
 //! progress stream.
 //!
-//! Each container channel with open streams has one entry: a tokio broadcast sender and a count
-//! of streams. The first stream SUBSCRIBEs the channel, the last one to go UNSUBSCRIBEs it (from
-//! its drop guard); a per-channel gate runs those two in order. A reader that lags behind, and
-//! every reader after a reconnect (once the channels are subscribed again), is told to
-//! [`HubMessage::Resync`] from the database, so no event is lost in between.
+//! Each container channel with open streams has one entry: the [`Mailbox`] of each of its
+//! streams. The first stream SUBSCRIBEs the channel, the last one to go UNSUBSCRIBEs it (from
+//! its drop guard); a per-channel gate runs those two in order. A published batch goes to each
+//! stream's [`DirectSink`](super::DirectSink) when it has one that takes it, else to its
+//! mailbox. A reader that lags behind, and every reader after a reconnect (once the channels are
+//! subscribed again), is told to [`HubMessage::Resync`] from the database, so no event is lost in
+//! between.
 //!
 //! The same connection subscribes [`SESSIONS_CHANNEL`] once, at start, and tells the
 //! [`SessionWatch`] of each stream an ended session covers; after a lag or a reconnect every
 //! watch is told to recheck.
 
 use super::batch::Batch;
+use super::mailbox::{DirectSink, Mailbox};
 use super::session_end::{SessionEnd, SessionWatch, SessionWatches};
 use super::{SESSIONS_CHANNEL, channel, decode};
 use crate::redis::{RedisConnectError, SubscriberClient};
@@ -20,12 +23,6 @@ use fred::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::broadcast;
-
-/// Messages a channel buffers for a slow stream before that stream has to resync. Each message
-/// is one flush of the worker's sink (up to 200 lines), so 16 is 3,200 lines; tokio allocates
-/// every slot up front (48 bytes each), and with one channel per followed container 256 slots
-/// were a third of an idle stream's memory (measured by `bench`).
-const CHANNEL_CAPACITY: usize = 16;
 
 /// What a stream receives.
 #[derive(Clone, Debug)]
@@ -58,8 +55,8 @@ struct Inner {
 }
 
 struct Channel {
-    sender: broadcast::Sender<HubMessage>,
-    streams: usize,
+    /// One per open stream.
+    mailboxes: Vec<Arc<Mailbox>>,
     gate: Gate,
 }
 
@@ -69,29 +66,25 @@ type Gate = Arc<tokio::sync::Mutex<bool>>;
 
 /// A stream's place on a channel; dropping it releases the channel.
 pub struct Subscription {
-    receiver: broadcast::Receiver<HubMessage>,
-    _release: Release,
+    release: Release,
 }
 
 impl Subscription {
-    /// The next message; a reader that fell behind gets [`HubMessage::Resync`].
+    /// The next message; a reader that fell behind gets [`HubMessage::Resync`]. Cancel-safe.
     pub async fn recv(&mut self) -> HubMessage {
-        match self.receiver.recv().await {
-            Ok(message) => message,
-            Err(broadcast::error::RecvError::Lagged(_)) => HubMessage::Resync,
-            // The sender lives as long as the channel has streams, this one included.
-            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
-        }
+        std::future::poll_fn(|cx| self.release.mailbox.poll_recv(cx)).await
     }
 
     /// The next message if one is waiting, so a stream can send everything published since it
     /// last woke up in one write.
     pub fn try_recv(&mut self) -> Option<HubMessage> {
-        match self.receiver.try_recv() {
-            Ok(message) => Some(message),
-            Err(broadcast::error::TryRecvError::Lagged(_)) => Some(HubMessage::Resync),
-            Err(_) => None,
-        }
+        self.release.mailbox.try_recv()
+    }
+
+    /// From now on, published batches are offered to `sink` first while the session `session`
+    /// watches has no news; what it declines arrives here as before.
+    pub fn set_direct(&self, sink: Arc<dyn DirectSink>, session: &SessionWatch) {
+        self.release.mailbox.set_direct(sink, session.quiet());
     }
 }
 
@@ -127,19 +120,20 @@ impl ProgressHub {
     /// every event published after this returns reaches the subscription.
     pub async fn subscribe(&self, container_id: ContainerId) -> Result<Subscription, HubError> {
         let name = channel(container_id);
-        let (receiver, gate) = {
+        let mailbox = Arc::new(Mailbox::default());
+        let gate = {
             let mut channels = self.inner.lock();
             let entry = channels.entry(name.clone()).or_insert_with(|| Channel {
-                sender: broadcast::channel(CHANNEL_CAPACITY).0,
-                streams: 0,
+                mailboxes: Vec::new(),
                 gate: Arc::new(tokio::sync::Mutex::new(false)),
             });
-            entry.streams += 1;
-            (entry.sender.subscribe(), entry.gate.clone())
+            entry.mailboxes.push(mailbox.clone());
+            entry.gate.clone()
         };
         let release = Release {
             inner: self.inner.clone(),
             name: name.clone(),
+            mailbox,
         };
         let mut subscribed = gate.lock().await;
         if !*subscribed {
@@ -150,10 +144,7 @@ impl ProgressHub {
                 .map_err(|e| HubError::Unreachable(e.to_string()))?;
             *subscribed = true;
         }
-        Ok(Subscription {
-            receiver,
-            _release: release,
-        })
+        Ok(Subscription { release })
     }
 
     /// Open session watches (one per open progress stream).
@@ -171,7 +162,7 @@ impl ProgressHub {
         self.inner
             .lock()
             .get(&channel(container_id))
-            .map_or(0, |entry| entry.streams)
+            .map_or(0, |entry| entry.mailboxes.len())
     }
 }
 
@@ -182,17 +173,26 @@ impl Inner {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Hands `message` to every stream of the channel `name` (none is fine: every stream reads
+    /// the database first). The channel's lock is not held meanwhile: direct writes take a while.
     fn send(&self, name: &str, message: HubMessage) {
-        if let Some(entry) = self.lock().get(name) {
-            // No receiver right now is fine: every stream reads the database first.
-            let _ = entry.sender.send(message);
+        let Some(mailboxes) = self.lock().get(name).map(|entry| entry.mailboxes.clone()) else {
+            return;
+        };
+        for mailbox in &mailboxes {
+            mailbox.deliver(&message);
         }
     }
 
     /// Tells every stream that messages may have been missed.
     fn resync_all(&self) {
-        for entry in self.lock().values() {
-            let _ = entry.sender.send(HubMessage::Resync);
+        let mailboxes: Vec<Arc<Mailbox>> = self
+            .lock()
+            .values()
+            .flat_map(|entry| entry.mailboxes.iter().cloned())
+            .collect();
+        for mailbox in mailboxes {
+            mailbox.push(HubMessage::Resync);
         }
         self.sessions.recheck_all();
     }
@@ -238,14 +238,15 @@ impl Inner {
 impl Channel {
     /// True when this is the entry behind `gate` and no stream uses it.
     fn is_idle(&self, gate: &Gate) -> bool {
-        Arc::ptr_eq(&self.gate, gate) && self.streams == 0
+        Arc::ptr_eq(&self.gate, gate) && self.mailboxes.is_empty()
     }
 }
 
-/// Drop guard of a [`Subscription`].
+/// Drop guard of a [`Subscription`]: takes its mailbox off the channel.
 struct Release {
     inner: Arc<Inner>,
     name: String,
+    mailbox: Arc<Mailbox>,
 }
 
 impl Drop for Release {
@@ -255,8 +256,14 @@ impl Drop for Release {
             let Some(entry) = channels.get_mut(&self.name) else {
                 return;
             };
-            entry.streams -= 1;
-            if entry.streams > 0 {
+            if let Some(at) = entry
+                .mailboxes
+                .iter()
+                .position(|mailbox| Arc::ptr_eq(mailbox, &self.mailbox))
+            {
+                entry.mailboxes.swap_remove(at);
+            }
+            if !entry.mailboxes.is_empty() {
                 return;
             }
             entry.gate.clone()

@@ -187,6 +187,23 @@ impl SessionWatch {
     pub fn session_hash(&self) -> &[u8] {
         &self.watched.hash
     }
+
+    /// A handle that tells, without waiting or taking the news, whether this watch has any.
+    pub(super) fn quiet(&self) -> SessionQuiet {
+        SessionQuiet(self.watched.clone())
+    }
+}
+
+/// Whether a [`SessionWatch`] has news, read by the hub before it writes to the stream's client
+/// itself (see [`super::DirectSink`]).
+#[derive(Clone)]
+pub(super) struct SessionQuiet(Arc<Watched>);
+
+impl SessionQuiet {
+    /// True while the session has neither ended nor may have (news not yet read counts).
+    pub(super) fn is_quiet(&self) -> bool {
+        self.0.news.load(Ordering::Acquire) == NOTHING
+    }
 }
 
 impl Drop for SessionWatch {

@@ -355,3 +355,59 @@ async fn a_stream_still_opening_when_the_server_stops_gets_an_answer_and_a_clean
         .unwrap()
         .unwrap();
 }
+
+/// A client that stops reading while a deployment logs fast: the server's socket fills (the hub's
+/// own writes stop, are taken in part, the stream falls behind and reads back from the table);
+/// once the client reads again it gets every event once, in order, in whole chunks.
+#[tokio::test]
+async fn a_client_that_stops_reading_gets_every_event_once_in_order_when_it_reads_again() {
+    use backend::models::event::EventRow;
+    const EVENTS: i64 = 1200;
+
+    let app = TestApp::start().await;
+    let cookie = session_cookie(&app).await;
+    let container = app.container(Lifecycle::Creating).await;
+    let client = tokio::net::TcpSocket::new_v4().unwrap();
+    client.set_recv_buffer_size(4096).unwrap();
+    let mut socket = client.connect(host(&app).parse().unwrap()).await.unwrap();
+    let request = progress_request(host(&app), container, "HTTP/1.1", &cookie);
+    socket.write_all(request.as_bytes()).await.unwrap();
+    open_on_the_server(&app, container).await;
+
+    // Stored, then published, one flush per event as the worker's sink does: 4 MB in all.
+    let mut conn = app.ctx.db.get().await.unwrap();
+    for seq in 1..=EVENTS {
+        let kind = if seq == EVENTS {
+            EventKind::Complete
+        } else {
+            EventKind::Log
+        };
+        let batch = [domain::event::ProgressEvent {
+            message: format!("line {seq} {}", "x".repeat(3500)),
+            ..event(seq, kind)
+        }];
+        EventRow::insert_batch(&mut conn, container, &batch)
+            .await
+            .unwrap();
+        app.publish(container, &batch).await;
+    }
+    let response = read_to_close(&mut socket).await;
+
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    let body = response.dechunked();
+    let ids: Vec<i64> = body
+        .lines()
+        .filter_map(|line| line.strip_prefix("id: "))
+        .map(|id| id.parse().unwrap())
+        .collect();
+    assert_eq!(ids, (1..=EVENTS).collect::<Vec<_>>());
+    for block in body
+        .split_terminator("\n\n")
+        .filter(|block| !block.starts_with(':'))
+    {
+        let data = block.lines().find_map(|line| line.strip_prefix("data: "));
+        let parsed: domain::event::ProgressEvent =
+            serde_json::from_str(data.expect("every event has data")).expect("whole JSON");
+        assert!(parsed.message.ends_with(&"x".repeat(3500)));
+    }
+}
