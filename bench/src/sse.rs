@@ -233,11 +233,10 @@ impl ChunkedBody {
             self.raw.drain(..self.raw_pos);
             self.raw_pos = 0;
         }
-        let start = self.raw.len();
-        self.raw.resize(start + 16 * 1024, 0);
-        let n = self.socket.read(&mut self.raw[start..]).await?;
-        self.raw.truncate(start + n);
-        Ok(n)
+        // Into the spare capacity: zeroing a fresh 16 kB for each read cost the client a third
+        // of its CPU per frame (`perf`), on the cores it shares with the server.
+        self.raw.reserve(16 * 1024);
+        Ok(self.socket.read_buf(&mut self.raw).await?)
     }
 
     /// Appends more of the body to `out`; false when the body has ended.

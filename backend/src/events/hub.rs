@@ -24,6 +24,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::broadcast;
 
+/// Streams on one channel from which a message's fan-out is shared out among the runtime's
+/// worker threads (each direct write is a system call of a few microseconds).
+const SHARED_OUT_FROM: usize = 256;
+
 /// What a stream receives.
 #[derive(Clone, Debug)]
 pub enum HubMessage {
@@ -174,13 +178,42 @@ impl Inner {
     }
 
     /// Hands `message` to every stream of the channel `name` (none is fine: every stream reads
-    /// the database first). The channel's lock is not held meanwhile: direct writes take a while.
-    fn send(&self, name: &str, message: HubMessage) {
+    /// the database first), and returns when every stream has it, so each mailbox gets one
+    /// message at a time, in order. The channel's lock is not held meanwhile: direct writes take
+    /// a while. A channel with many streams is shared out among the runtime's worker threads.
+    async fn send(&self, name: &str, message: HubMessage) {
         let Some(mailboxes) = self.lock().get(name).map(|entry| entry.mailboxes.clone()) else {
             return;
         };
-        for mailbox in &mailboxes {
-            mailbox.deliver(&message);
+        let workers = tokio::runtime::Handle::try_current()
+            .map_or(1, |runtime| runtime.metrics().num_workers());
+        if workers < 2 || mailboxes.len() < SHARED_OUT_FROM {
+            for mailbox in &mailboxes {
+                mailbox.deliver(&message);
+            }
+            return;
+        }
+        let mailboxes: Arc<[Arc<Mailbox>]> = mailboxes.into();
+        let share = mailboxes.len().div_ceil(workers);
+        // All shares are spawned (none is done here): a task spawned last sits in its worker's
+        // slot that other workers cannot take, the others in its queue, which they can.
+        let shares: Vec<_> = (0..mailboxes.len())
+            .step_by(share)
+            .map(|start| {
+                let mailboxes = mailboxes.clone();
+                let message = message.clone();
+                tokio::spawn(async move {
+                    let end = (start + share).min(mailboxes.len());
+                    for mailbox in &mailboxes[start..end] {
+                        mailbox.deliver(&message);
+                    }
+                })
+            })
+            .collect();
+        for share in shares {
+            if let Err(e) = share.await {
+                tracing::error!(error = %e, "a share of a fan-out failed");
+            }
         }
     }
 
@@ -299,11 +332,12 @@ async fn dispatch(inner: Weak<Inner>) {
                 }
                 match decode(&payload) {
                     Ok(events) => {
-                        inner.send(&name, HubMessage::Events(Arc::new(Batch::new(events))))
+                        let message = HubMessage::Events(Arc::new(Batch::new(events)));
+                        inner.send(&name, message).await;
                     }
                     Err(e) => {
                         tracing::warn!(channel = %name, error = %e, "malformed progress message");
-                        inner.send(&name, HubMessage::Resync);
+                        inner.send(&name, HubMessage::Resync).await;
                     }
                 }
             }

@@ -54,16 +54,15 @@ impl Mailbox {
     }
 
     /// Hands `message` to the stream: to its sink when that takes it, else to the mailbox.
-    /// Only the hub's dispatch task calls this, so a mailbox found empty stays empty (but for a
-    /// resync, which a batch that continues the stream's sequence may overtake) until the sink
-    /// has answered.
+    /// The hub delivers one message at a time to a mailbox, so a mailbox found empty stays empty
+    /// (but for a resync, which a batch that continues the stream's sequence may overtake) until
+    /// the sink has answered.
     pub(super) fn deliver(&self, message: &HubMessage) {
-        if let (HubMessage::Events(batch), Some(direct)) = (message, self.direct.get())
-            && self.lock().messages.is_empty()
-            && direct.session.is_quiet()
-            && direct.sink.offer(batch)
-        {
-            return;
+        if let (HubMessage::Events(batch), Some(direct)) = (message, self.direct.get()) {
+            let nothing_waiting = self.lock().messages.is_empty();
+            if nothing_waiting && direct.session.is_quiet() && direct.sink.offer(batch) {
+                return;
+            }
         }
         self.push(message.clone());
     }
