@@ -270,6 +270,15 @@ fn write_frame(text: &mut Vec<u8>, event: &ProgressEvent) {
     text.extend_from_slice(b"\n\n");
 }
 
+/// Counts a published batch as handed to one more stream's connection (its events, and the time
+/// since it reached the server); returns when the stream counts as having sent it (the keep-alive
+/// is measured from there). The stream's task and the hub's direct writes both call this.
+fn shared_batch_sent(batch: &Batch) -> Instant {
+    crate::metrics::events_sent(batch.events().len());
+    crate::metrics::fanout_time(batch.received().elapsed());
+    batch.received().into()
+}
+
 /// The SSE frames of a whole published batch, as every stream that is in step sends them.
 fn batch_frames(events: &[ProgressEvent]) -> Bytes {
     let mut text = Vec::with_capacity(events.len() * 256);
@@ -382,9 +391,7 @@ impl Feed {
                     return Next::Event(event);
                 }
                 Some(Item::Shared(batch)) => {
-                    self.last_sent = batch.received().into();
-                    crate::metrics::events_sent(batch.events().len());
-                    crate::metrics::fanout_time(batch.received().elapsed());
+                    self.last_sent = shared_batch_sent(&batch);
                     return Next::Shared(batch.encoded(batch_frames));
                 }
                 None => {}

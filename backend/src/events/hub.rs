@@ -56,6 +56,8 @@ struct Inner {
     subscriber: SubscriberClient,
     channels: Mutex<HashMap<String, Channel>>,
     sessions: Arc<SessionWatches>,
+    /// The worker threads of the runtime the hub runs on (a large fan-out is shared among them).
+    workers: usize,
 }
 
 struct Channel {
@@ -104,6 +106,7 @@ impl ProgressHub {
             subscriber,
             channels: Mutex::new(HashMap::new()),
             sessions: Arc::default(),
+            workers: tokio::runtime::Handle::current().metrics().num_workers(),
         });
         tokio::spawn(dispatch(Arc::downgrade(&inner)));
         tokio::spawn(resync_after_reconnect(Arc::downgrade(&inner)));
@@ -185,8 +188,7 @@ impl Inner {
         let Some(mailboxes) = self.lock().get(name).map(|entry| entry.mailboxes.clone()) else {
             return;
         };
-        let workers = tokio::runtime::Handle::try_current()
-            .map_or(1, |runtime| runtime.metrics().num_workers());
+        let workers = self.workers;
         if workers < 2 || mailboxes.len() < SHARED_OUT_FROM {
             for mailbox in &mailboxes {
                 mailbox.deliver(&message);

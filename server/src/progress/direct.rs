@@ -11,7 +11,7 @@
 //! stream), the session has not expired (the hub checks that the session was not ended), and
 //! the socket takes the bytes without waiting.
 
-use super::batch_frames;
+use super::{batch_frames, shared_batch_sent};
 use crate::lean_socket::LeanSocket;
 use backend::events::{Batch, DirectSink};
 use domain::event::ProgressEvent;
@@ -97,9 +97,7 @@ impl DirectSink for DirectFeed {
             return false;
         }
         waiting.last_seq = last.seq;
-        waiting.last_sent = batch.received().into();
-        crate::metrics::events_sent(events.len());
-        crate::metrics::fanout_time(batch.received().elapsed());
+        waiting.last_sent = shared_batch_sent(batch);
         true
     }
 }
