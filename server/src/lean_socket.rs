@@ -154,6 +154,19 @@ mod tests {
         (Arc::new(LeanSocket::new(half)), client)
     }
 
+    /// The response head the tests write.
+    const HEAD: &[u8] = b"HTTP/1.1 200 OK\r\n\r\n";
+
+    /// The body the client received, once the server closed: everything after [`HEAD`].
+    async fn body_received(mut client: TcpStream) -> Vec<u8> {
+        let mut received = Vec::new();
+        client.read_to_end(&mut received).await.unwrap();
+        received
+            .strip_prefix(HEAD)
+            .expect("the head comes first")
+            .to_vec()
+    }
+
     /// Reads chunks until the last one; returns their contents.
     fn dechunk(mut body: &[u8]) -> Vec<Vec<u8>> {
         let mut chunks = Vec::new();
@@ -174,32 +187,22 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_is_written_from_outside_before_the_head_or_after_the_end() {
-        let (socket, mut client) = connection().await;
+        let (socket, client) = connection().await;
         assert!(!socket.try_write_body(b"early"), "before the head");
-        socket
-            .write_head(b"HTTP/1.1 200 OK\r\n\r\n", Framing::Chunked)
-            .await
-            .unwrap();
+        socket.write_head(HEAD, Framing::Chunked).await.unwrap();
         assert!(socket.try_write_body(b"id: 1\n\n"));
         socket.write_body(b"id: 2\n\n").await.unwrap();
         socket.end_body().await.unwrap();
         assert!(!socket.try_write_body(b"late"), "after the end");
 
-        let mut received = Vec::new();
-        client.read_to_end(&mut received).await.unwrap();
-        let body = received
-            .strip_prefix(&b"HTTP/1.1 200 OK\r\n\r\n"[..])
-            .unwrap();
-        assert_eq!(dechunk(body), [&b"id: 1\n\n"[..], b"id: 2\n\n"]);
+        let body = body_received(client).await;
+        assert_eq!(dechunk(&body), [&b"id: 1\n\n"[..], b"id: 2\n\n"]);
     }
 
     #[tokio::test]
     async fn a_chunk_the_full_socket_takes_in_part_is_finished_before_the_next_one() {
-        let (socket, mut client) = connection().await;
-        socket
-            .write_head(b"HTTP/1.1 200 OK\r\n\r\n", Framing::Chunked)
-            .await
-            .unwrap();
+        let (socket, client) = connection().await;
+        socket.write_head(HEAD, Framing::Chunked).await.unwrap();
         // The client does not read: chunks of 3,001 bytes go in until the socket is full.
         let mut sent = Vec::new();
         for n in 0u32.. {
@@ -216,10 +219,7 @@ mod tests {
         );
         assert!(!socket.try_write_body(b"x"), "nothing overtakes the rest");
 
-        let reader = tokio::spawn(async move {
-            let mut received = Vec::new();
-            client.read_to_end(&mut received).await.map(|_| received)
-        });
+        let reader = tokio::spawn(body_received(client));
         let end = async {
             socket.finish_unfinished().await?;
             socket.write_body(b"the end").await?;
@@ -229,26 +229,18 @@ mod tests {
             .await
             .expect("the client reads again")
             .unwrap();
-        let received = reader.await.unwrap().unwrap();
+        let body = reader.await.unwrap();
         sent.push(b"the end".to_vec());
-        let body = received
-            .strip_prefix(&b"HTTP/1.1 200 OK\r\n\r\n"[..])
-            .unwrap();
-        assert_eq!(dechunk(body), sent);
+        assert_eq!(dechunk(&body), sent);
     }
 
     #[tokio::test]
     async fn an_http10_body_goes_out_unframed() {
-        let (socket, mut client) = connection().await;
-        socket
-            .write_head(b"HTTP/1.1 200 OK\r\n\r\n", Framing::UntilClose)
-            .await
-            .unwrap();
+        let (socket, client) = connection().await;
+        socket.write_head(HEAD, Framing::UntilClose).await.unwrap();
         assert!(socket.try_write_body(b"id: 1\n\n"));
         socket.write_body(b"id: 2\n\n").await.unwrap();
         socket.end_body().await.unwrap();
-        let mut received = Vec::new();
-        client.read_to_end(&mut received).await.unwrap();
-        assert_eq!(received, b"HTTP/1.1 200 OK\r\n\r\nid: 1\n\nid: 2\n\n");
+        assert_eq!(body_received(client).await, b"id: 1\n\nid: 2\n\n");
     }
 }

@@ -265,6 +265,22 @@ async fn stoppable_server(
     (address, stop, serving)
 }
 
+/// After the stop: the stream on `socket` was answered `200` and ended with the last chunk (no
+/// event was published), and the server's `serve` returned.
+async fn the_stream_ends_cleanly_and_the_server_stops(
+    socket: &mut TcpStream,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let response = read_to_close(socket).await;
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(response.dechunked(), "", "no event was published");
+    tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("the server stops once its streams ended")
+        .unwrap()
+        .unwrap();
+}
+
 #[tokio::test]
 async fn shutting_the_server_down_ends_open_streams_cleanly() {
     let app = TestApp::start().await;
@@ -277,14 +293,7 @@ async fn shutting_the_server_down_ends_open_streams_cleanly() {
     socket.write_all(request.as_bytes()).await.unwrap();
     open_on_the_server(&app, container).await;
     stop.send(()).unwrap();
-    let response = read_to_close(&mut socket).await;
-    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
-    assert_eq!(response.dechunked(), "", "no event was published");
-    tokio::time::timeout(Duration::from_secs(10), serving)
-        .await
-        .expect("the server stops once its streams ended")
-        .unwrap()
-        .unwrap();
+    the_stream_ends_cleanly_and_the_server_stops(&mut socket, serving).await;
 }
 
 /// A stream whose answer is still being prepared when the server starts stopping (here its
@@ -346,14 +355,7 @@ async fn a_stream_still_opening_when_the_server_stops_gets_an_answer_and_a_clean
         .await
         .unwrap();
 
-    let response = read_to_close(&mut socket).await;
-    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
-    assert_eq!(response.dechunked(), "", "no event was published");
-    tokio::time::timeout(Duration::from_secs(10), serving)
-        .await
-        .expect("the server stops once the stream ended")
-        .unwrap()
-        .unwrap();
+    the_stream_ends_cleanly_and_the_server_stops(&mut socket, serving).await;
 }
 
 /// A client that stops reading while a deployment logs fast: the server's socket fills (the hub's
