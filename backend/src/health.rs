@@ -19,7 +19,7 @@ use domain::ContainerId;
 use domain::health::{HealthReport, HealthView};
 use fred::prelude::*;
 use fred::types::config::Options;
-use fred::types::{Expiration, SetOptions};
+use fred::types::{ClusterHash, CustomCommand, Expiration, SetOptions, Value};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -102,10 +102,16 @@ impl HealthChecks {
             timeout: Some(block + Duration::from_secs(10)),
             ..Options::default()
         };
-        let popped: Option<(String, String)> = dedicated
-            .with_options(&options)
-            .brpop(self.requests_key(), block.as_secs_f64())
-            .await?;
+        // As a custom command: fred's `brpop` turns the nil reply of a wait that found nothing
+        // into a "Request timed out" error, indistinguishable from a real time-out, and the
+        // worker logged it as a failure every 5 s while idle.
+        let brpop = CustomCommand::new_static("BRPOP", ClusterHash::FirstKey, true);
+        let args = vec![
+            Value::from(self.requests_key()),
+            Value::from(block.as_secs_f64()),
+        ];
+        let reply: Value = dedicated.with_options(&options).custom(brpop, args).await?;
+        let popped: Option<(String, String)> = reply.convert()?;
         Ok(
             popped.and_then(|(_, payload)| match serde_json::from_str(&payload) {
                 Ok(request) => Some(request),

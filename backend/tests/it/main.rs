@@ -4,6 +4,7 @@
 
 mod creation;
 mod events;
+mod health;
 mod hub;
 mod models;
 mod queue;
