@@ -14,6 +14,9 @@ use tokio::net::TcpStream;
 pub enum Protocol {
     /// One TCP connection per stream.
     Http1,
+    /// One TCP connection per stream, which served another request first (as a browser
+    /// reuses a kept-alive connection for its EventSource).
+    Http1AfterRequest,
     /// [`HTTP2_STREAMS_PER_CONNECTION`] streams per TCP connection.
     Http2,
 }
@@ -26,6 +29,9 @@ impl Protocol {
     pub fn label(self) -> String {
         match self {
             Protocol::Http1 => "HTTP/1.1".to_owned(),
+            Protocol::Http1AfterRequest => {
+                "HTTP/1.1, each after a request on its connection".to_owned()
+            }
             Protocol::Http2 => format!("HTTP/2, {HTTP2_STREAMS_PER_CONNECTION} per connection"),
         }
     }
@@ -100,8 +106,47 @@ impl SseStream {
         cookie: &str,
         last_event_id: Option<i64>,
     ) -> anyhow::Result<SseStream> {
+        let socket = TcpStream::connect(addr).await?;
+        socket.set_nodelay(true)?;
+        SseStream::open_on(socket, addr, path, cookie, last_event_id).await
+    }
+
+    /// Opens the stream on its own HTTP/1.1 connection after a `GET /health` on it, read to its
+    /// end; fails unless both answers are `200`.
+    pub async fn open_after_request(
+        addr: SocketAddr,
+        path: &str,
+        cookie: &str,
+    ) -> anyhow::Result<SseStream> {
         let mut socket = TcpStream::connect(addr).await?;
         socket.set_nodelay(true)?;
+        let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+        socket.write_all(request.as_bytes()).await?;
+        let expected = b"HTTP/1.1 200 OK\r\n";
+        let mut answer = Vec::with_capacity(512);
+        // The answer is a few headers and `ok`, its end the body after the blank line.
+        while find(&answer, b"\r\n\r\n").is_none_or(|end| answer.len() < end + 4 + 2) {
+            if socket.read_buf(&mut answer).await? == 0 {
+                bail!("the server closed the connection after GET /health");
+            }
+        }
+        if !answer.starts_with(expected) || !answer.ends_with(b"\r\n\r\nok") {
+            bail!(
+                "GET /health answered {:?}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
+        SseStream::open_on(socket, addr, path, cookie, None).await
+    }
+
+    /// Sends the stream's request on `socket` and reads the response head.
+    async fn open_on(
+        mut socket: TcpStream,
+        addr: SocketAddr,
+        path: &str,
+        cookie: &str,
+        last_event_id: Option<i64>,
+    ) -> anyhow::Result<SseStream> {
         let resume = last_event_id
             .map(|id| format!("Last-Event-ID: {id}\r\n"))
             .unwrap_or_default();

@@ -19,6 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+use crate::keep_alive_handoff::{CountingService, FinishedResponses, HandoffIo};
 use crate::stream_connections::{self, Recognised, StreamRequest};
 
 /// What an HTTP/2 client sends first (RFC 9113, section 3.4).
@@ -97,7 +98,8 @@ pub async fn serve(
 type ConnectionService = axum::middleware::AddExtension<Router, ConnectInfo<SocketAddr>>;
 
 /// A plain connection: HTTP/2 if it starts with the preface, a progress stream served by
-/// [`stream_connections`] if its first request opens one, HTTP/1.1 through hyper otherwise.
+/// [`stream_connections`] if its first request opens one, HTTP/1.1 through hyper otherwise,
+/// until a later request opens one.
 async fn serve_plain(
     stream: TcpStream,
     peer: SocketAddr,
@@ -110,24 +112,81 @@ async fn serve_plain(
         return;
     };
     match opening {
-        Opening::Hyper(protocol) => {
-            let served = serve_io(TokioIo::new(stream), protocol, service, watcher).await;
+        Opening::Hyper(Protocol::Http2) => {
+            let served = serve_io(TokioIo::new(stream), Protocol::Http2, service, watcher).await;
             log_end(peer, served);
+        }
+        Opening::Hyper(Protocol::Http1) => {
+            // The graceful shutdown reaches it through `streams_stop`: it may become a stream.
+            drop(watcher);
+            let handed_off = serve_http1_until_stream(stream, peer, &service, &streams_stop).await;
+            if let Some((stream, request)) = handed_off {
+                serve_stream(stream, peer, request, service, streams_stop);
+            }
         }
         Opening::ProgressStream(request) => {
             // Not hyper's: the graceful shutdown reaches it through `streams_stop`.
             drop(watcher);
-            // A task of its own, sized for this connection alone rather than for hyper's too;
-            // this one ends.
-            tokio::spawn(async move {
-                let served =
-                    stream_connections::serve(stream, request, service, streams_stop).await;
-                if let Err(e) = served {
-                    tracing::debug!(%peer, error = %e, "progress stream connection ended with an error");
-                }
-            });
+            serve_stream(stream, peer, request, service, streams_stop);
         }
     }
+}
+
+/// Serves a progress stream's connection ([`stream_connections`]) on a task of its own, sized
+/// for this connection alone rather than for hyper's too; the calling task ends.
+fn serve_stream(
+    stream: TcpStream,
+    peer: SocketAddr,
+    request: Box<StreamRequest>,
+    service: ConnectionService,
+    streams_stop: watch::Receiver<()>,
+) {
+    tokio::spawn(async move {
+        let served = stream_connections::serve(stream, request, service, streams_stop).await;
+        if let Err(e) = served {
+            tracing::debug!(%peer, error = %e, "progress stream connection ended with an error");
+        }
+    });
+}
+
+/// Serves a plain HTTP/1.1 connection through hyper until it ends, or until a later request on
+/// it opens a progress stream ([`crate::keep_alive_handoff`]): then returns the socket and that
+/// request. When `stop` changes, hyper ends the connection after the response under way.
+async fn serve_http1_until_stream(
+    stream: TcpStream,
+    peer: SocketAddr,
+    service: &ConnectionService,
+    stop: &watch::Receiver<()>,
+) -> Option<(TcpStream, Box<StreamRequest>)> {
+    let finished = FinishedResponses::default();
+    let io = TokioIo::new(HandoffIo::new(stream, finished.clone()));
+    let service = CountingService {
+        inner: service.clone(),
+        finished,
+    };
+    let mut connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .serve_connection(io, service);
+    let mut stop = stop.clone();
+    let mut stopping = false;
+    let served = loop {
+        tokio::select! {
+            served = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => break served,
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                std::pin::Pin::new(&mut connection).graceful_shutdown();
+            }
+        }
+    };
+    if let Err(e) = served {
+        log_end(peer, Err(e));
+        return None;
+    }
+    let parts = connection.into_parts();
+    if stopping || !parts.read_buf.is_empty() {
+        return None;
+    }
+    parts.io.into_inner().into_handoff()
 }
 
 /// A TLS connection: the handshake, then the protocol ALPN agreed on.

@@ -12,7 +12,9 @@
 //! - [`metrics`]: `/metrics` (Prometheus) and `/ready`, and what the server records.
 //! - [`connections`]: the plain listener's connections (HTTP/1.1 or h2c by their first bytes).
 //! - [`stream_connections`]: HTTP/1.1 connections that open with a progress stream, served
-//!   without hyper; [`lean_socket`]: their sending side, which the progress hub may write to.
+//!   without hyper; [`lean_socket`]: their sending side, which the progress hub may write to;
+//!   [`keep_alive_handoff`]: keep-alive connections handed over to them when a later request
+//!   opens a progress stream.
 //! - [`tls`]: TLS terminated by the server (HTTP/2 and HTTP/1.1 by ALPN).
 //!
 //! Both listeners speak HTTP/1.1 and HTTP/2: in the clear, HTTP/2 with prior knowledge (h2c,
@@ -24,6 +26,7 @@ pub mod config;
 pub mod connections;
 pub mod headers;
 pub mod host;
+pub mod keep_alive_handoff;
 pub mod lean_socket;
 pub mod metrics;
 pub mod origin;

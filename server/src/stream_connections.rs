@@ -52,6 +52,13 @@ pub struct StreamRequest {
     head_len: usize,
 }
 
+impl StreamRequest {
+    /// How many bytes of the socket the request's head takes.
+    pub fn head_len(&self) -> usize {
+        self.head_len
+    }
+}
+
 /// What a connection's first bytes say about its first request.
 #[derive(Debug)]
 pub enum Recognised {

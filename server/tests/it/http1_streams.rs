@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A session cookie (`name=value`) of a new admin, from the login call's `Set-Cookie`.
-async fn session_cookie(app: &TestApp) -> String {
+pub(crate) async fn session_cookie(app: &TestApp) -> String {
     let name = app.user("correct horse battery").await;
     let response = app
         .client()
@@ -29,19 +29,24 @@ async fn session_cookie(app: &TestApp) -> String {
     cookie.split(';').next().unwrap().to_owned()
 }
 
-fn host(app: &TestApp) -> &str {
+pub(crate) fn host(app: &TestApp) -> &str {
     app.url.trim_start_matches("http://")
 }
 
 /// A progress request as a browser's EventSource sends it to `host`.
-fn progress_request(host: &str, container: ContainerId, version: &str, cookie: &str) -> String {
+pub(crate) fn progress_request(
+    host: &str,
+    container: ContainerId,
+    version: &str,
+    cookie: &str,
+) -> String {
     format!(
         "GET /api/containers/{container}/progress {version}\r\nHost: {host}\r\nAccept: text/event-stream\r\nCookie: {cookie}\r\n\r\n"
     )
 }
 
 /// Waits until the server has the container's one stream open.
-async fn open_on_the_server(app: &TestApp, container: ContainerId) {
+pub(crate) async fn open_on_the_server(app: &TestApp, container: ContainerId) {
     eventually("the stream is open on the server", || async {
         app.ctx.progress.stream_count(container) == 1
     })
@@ -49,15 +54,33 @@ async fn open_on_the_server(app: &TestApp, container: ContainerId) {
 }
 
 /// A response as read from the socket until the server closed it.
-struct RawResponse {
-    status_line: String,
+pub(crate) struct RawResponse {
+    pub(crate) status_line: String,
     /// Header names lower-cased.
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl RawResponse {
-    fn header(&self, name: &str) -> Option<&str> {
+    /// The response whose head (status line, headers, blank line) is `head`.
+    pub(crate) fn with_head(head: &[u8], body: Vec<u8>) -> RawResponse {
+        let head = std::str::from_utf8(head).unwrap();
+        let mut lines = head.trim_end().split("\r\n");
+        let status_line = lines.next().unwrap().to_owned();
+        let headers = lines
+            .map(|line| {
+                let (name, value) = line.split_once(':').expect("a header line");
+                (name.to_ascii_lowercase(), value.trim().to_owned())
+            })
+            .collect();
+        RawResponse {
+            status_line,
+            headers,
+            body,
+        }
+    }
+
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -65,7 +88,7 @@ impl RawResponse {
     }
 
     /// The body with the chunked framing taken off; fails unless it ends with the last chunk.
-    fn dechunked(&self) -> String {
+    pub(crate) fn dechunked(&self) -> String {
         let mut rest = &self.body[..];
         let mut text = Vec::new();
         loop {
@@ -88,30 +111,22 @@ impl RawResponse {
 }
 
 /// Reads until the server closes the connection (at most 20 s).
-async fn read_to_close(socket: &mut TcpStream) -> RawResponse {
+pub(crate) async fn read_to_close(socket: &mut TcpStream) -> RawResponse {
     let mut bytes = Vec::new();
     tokio::time::timeout(Duration::from_secs(20), socket.read_to_end(&mut bytes))
         .await
         .expect("the server closes the connection")
         .unwrap();
-    let head_end = bytes
+    let head_end = head_end(&bytes).expect("a response head");
+    RawResponse::with_head(&bytes[..head_end], bytes[head_end..].to_vec())
+}
+
+/// Where the response head in `bytes` ends (after its blank line), if it is all there.
+pub(crate) fn head_end(bytes: &[u8]) -> Option<usize> {
+    bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .expect("a response head");
-    let head = std::str::from_utf8(&bytes[..head_end]).unwrap();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap().to_owned();
-    let headers = lines
-        .map(|line| {
-            let (name, value) = line.split_once(':').expect("a header line");
-            (name.to_ascii_lowercase(), value.trim().to_owned())
-        })
-        .collect();
-    RawResponse {
-        status_line,
-        headers,
-        body: bytes[head_end + 4..].to_vec(),
-    }
+        .map(|at| at + 4)
 }
 
 #[tokio::test]
@@ -244,7 +259,7 @@ async fn a_client_that_hangs_up_frees_its_stream_and_subscription() {
 
 /// A server of `app`'s on a listener of its own, which stops when the returned sender is used;
 /// its address and its `serve` task.
-async fn stoppable_server(
+pub(crate) async fn stoppable_server(
     app: &TestApp,
 ) -> (
     std::net::SocketAddr,

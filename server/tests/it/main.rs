@@ -22,6 +22,7 @@ mod create;
 mod health;
 mod http1_streams;
 mod http2;
+mod keep_alive_streams;
 mod live_status;
 mod nodes;
 mod progress;
