@@ -7,9 +7,10 @@
 //! hyper reads the connection through [`HandoffIo`], which looks at each request head first
 //! (peeking: the bytes stay in the socket) and lets hyper read that request's bytes only, its
 //! head and its `Content-Length` body, never into the next request. When the next request is a
-//! progress stream and every response hyper was asked for is finished (browsers send the next
-//! request on a connection only then), hyper is told the client closed: it ends the idle
-//! connection without shutting the socket, and the stream is served as on a fresh connection.
+//! progress stream and every response hyper was asked for is finished and written out
+//! (browsers send the next request on a connection only then), hyper is told the client closed:
+//! it ends the idle connection without shutting the socket, and the stream is served as on a
+//! fresh connection.
 //! While earlier responses are still under way (a client that pipelines), hyper serves the
 //! stream itself. A request whose body is not delimited by `Content-Length` (chunked, an
 //! upgrade) or whose head hyper would refuse leaves the rest of the connection to hyper.
@@ -49,6 +50,8 @@ pub struct HandoffIo {
     /// Requests whose heads hyper was given.
     requests_given: u64,
     finished: FinishedResponses,
+    /// hyper's last write went out whole: it holds no response bytes the socket did not take.
+    written_out: bool,
     /// Set while a request head that has not fully arrived waits to be looked at again.
     retry: Option<Pin<Box<tokio::time::Sleep>>>,
 }
@@ -83,6 +86,7 @@ impl HandoffIo {
             reading: Reading::AtRequest,
             requests_given: 0,
             finished,
+            written_out: true,
             retry: None,
         }
     }
@@ -111,7 +115,9 @@ impl HandoffIo {
                 return Poll::Ready(Ok(false));
             }
             self.reading = match next_request(&peeked[..len]) {
-                NextRequest::Stream(request) if self.requests_given == self.finished.count() => {
+                NextRequest::Stream(request)
+                    if self.requests_given == self.finished.count() && self.written_out =>
+                {
                     Reading::HandedOff(request)
                 }
                 NextRequest::Stream(request) => {
@@ -226,7 +232,10 @@ impl AsyncWrite for HandoffIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.written_out = matches!(written, Poll::Ready(Ok(n)) if n == buf.len());
+        written
     }
 
     fn poll_write_vectored(
@@ -234,7 +243,11 @@ impl AsyncWrite for HandoffIo {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let offered: usize = bufs.iter().map(|buf| buf.len()).sum();
+        let written = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.written_out = matches!(written, Poll::Ready(Ok(n)) if n == offered);
+        written
     }
 
     fn is_write_vectored(&self) -> bool {
