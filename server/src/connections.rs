@@ -256,6 +256,7 @@ where
 async fn opening_of(stream: &TcpStream) -> std::io::Result<Opening> {
     // Freed once the opening is known; most request heads fit the first size.
     let mut first = vec![0u8; 1024];
+    let mut partial = 0;
     loop {
         let n = stream.peek(&mut first).await?;
         if n == 0 {
@@ -279,7 +280,8 @@ async fn opening_of(stream: &TcpStream) -> std::io::Result<Opening> {
             }
         }
         // Not told apart yet: peeking again at once would see the same bytes.
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(stream_connections::partial_head_retry(partial)).await;
+        partial += 1;
     }
 }
 

@@ -23,15 +23,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 /// The most header lines a head may have for its requests to be followed.
 const MAX_HEADERS: usize = 64;
-
-/// How long to wait before looking again at a request head that has not fully arrived.
-const PARTIAL_HEAD_RETRY: Duration = Duration::from_millis(5);
 
 /// Responses of one connection that hyper has finished with (sent, or given up).
 #[derive(Clone, Default)]
@@ -54,6 +50,8 @@ pub struct HandoffIo {
     written_out: bool,
     /// Set while a request head that has not fully arrived waits to be looked at again.
     retry: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// How many times the current request head was found incomplete.
+    partial: u32,
 }
 
 /// Where the connection's incoming bytes stand.
@@ -88,6 +86,7 @@ impl HandoffIo {
             finished,
             written_out: true,
             retry: None,
+            partial: 0,
         }
     }
 
@@ -135,11 +134,14 @@ impl HandoffIo {
                 }
                 NextRequest::Incomplete if len < MAX_HEAD => {
                     // Peeking again at once would see the same bytes.
-                    self.retry = Some(Box::pin(tokio::time::sleep(PARTIAL_HEAD_RETRY)));
+                    let delay = stream_connections::partial_head_retry(self.partial);
+                    self.partial += 1;
+                    self.retry = Some(Box::pin(tokio::time::sleep(delay)));
                     continue;
                 }
                 NextRequest::Incomplete => Reading::Unfollowed,
             };
+            self.partial = 0;
             return Poll::Ready(Ok(true));
         }
     }

@@ -44,6 +44,13 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a stream that is opening when the server starts stopping may take to be answered.
 const ANSWER_WHILE_STOPPING: Duration = Duration::from_secs(5);
 
+/// How long to wait before peeking again at a request head that has not fully arrived, the
+/// `attempt`th time (from 0): 5 ms, doubling up to 160 ms, so a client that sends its head a
+/// few bytes at a time costs a handful of peeks a second rather than 200.
+pub fn partial_head_retry(attempt: u32) -> Duration {
+    Duration::from_millis(5 << attempt.min(5))
+}
+
 /// A progress-stream request, parsed from the connection's first bytes (still in the socket).
 #[derive(Debug)]
 pub struct StreamRequest {
@@ -395,6 +402,14 @@ pub async fn write_chunk<W: tokio::io::AsyncWrite + Unpin>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_partial_head_is_looked_at_less_often_the_longer_it_takes() {
+        let delays: Vec<u64> = (0..8)
+            .map(|attempt| super::partial_head_retry(attempt).as_millis() as u64)
+            .collect();
+        assert_eq!(delays, [5, 10, 20, 40, 80, 160, 160, 160]);
+    }
+
     use super::*;
 
     fn request(bytes: &[u8]) -> Recognised {
