@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use crate::keep_alive_handoff::{CountingService, FinishedResponses, HandoffIo};
-use crate::stream_connections::{self, Recognised, StreamRequest};
+use crate::stream_connections::{self, PartialHead, Recognised, StreamRequest};
 
 /// What an HTTP/2 client sends first (RFC 9113, section 3.4).
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -255,8 +255,8 @@ where
 /// other HTTP/1.1 request; read without taking the bytes.
 async fn opening_of(stream: &TcpStream) -> std::io::Result<Opening> {
     // Freed once the opening is known; most request heads fit the first size.
-    let mut first = vec![0u8; 1024];
-    let mut partial = 0;
+    let mut first = vec![0u8; stream_connections::FIRST_PEEK];
+    let mut waits = 0;
     loop {
         let n = stream.peek(&mut first).await?;
         if n == 0 {
@@ -271,17 +271,15 @@ async fn opening_of(stream: &TcpStream) -> std::io::Result<Opening> {
             match stream_connections::recognise(&first[..n]) {
                 Recognised::Stream(request) => return Ok(Opening::ProgressStream(request)),
                 Recognised::Other => return Ok(Opening::Hyper(Protocol::Http1)),
-                Recognised::NeedMore if n == first.len() => {
-                    // The buffer is full, not the head: look at more of it at once.
-                    first.resize(stream_connections::MAX_HEAD, 0);
-                    continue;
-                }
                 Recognised::NeedMore => {}
             }
         }
-        // Not told apart yet: peeking again at once would see the same bytes.
-        tokio::time::sleep(stream_connections::partial_head_retry(partial)).await;
-        partial += 1;
+        // Not told apart yet.
+        match stream_connections::partial_head(&mut first, n, &mut waits) {
+            PartialHead::PeekAgain => {}
+            PartialHead::Wait(delay) => tokio::time::sleep(delay).await,
+            PartialHead::TooLong => return Ok(Opening::Hyper(Protocol::Http1)),
+        }
     }
 }
 

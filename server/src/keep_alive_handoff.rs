@@ -15,7 +15,7 @@
 //! stream itself. A request whose body is not delimited by `Content-Length` (chunked, an
 //! upgrade) or whose head hyper would refuse leaves the rest of the connection to hyper.
 
-use crate::stream_connections::{self, MAX_HEAD, Recognised, StreamRequest};
+use crate::stream_connections::{self, MAX_HEADERS, PartialHead, StreamRequest};
 use axum::body::{Body, Bytes, HttpBody};
 use http::{Request, Response};
 use std::future::Future;
@@ -25,9 +25,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-
-/// The most header lines a head may have for its requests to be followed.
-const MAX_HEADERS: usize = 64;
 
 /// Responses of one connection that hyper has finished with (sent, or given up).
 #[derive(Clone, Default)]
@@ -50,8 +47,8 @@ pub struct HandoffIo {
     written_out: bool,
     /// Set while a request head that has not fully arrived waits to be looked at again.
     retry: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// How many times the current request head was found incomplete.
-    partial: u32,
+    /// How many times the current request head was waited for.
+    partial_waits: u32,
 }
 
 /// Where the connection's incoming bytes stand.
@@ -86,7 +83,7 @@ impl HandoffIo {
             finished,
             written_out: true,
             retry: None,
-            partial: 0,
+            partial_waits: 0,
         }
     }
 
@@ -102,7 +99,7 @@ impl HandoffIo {
     /// Looks at the next request's head and decides what hyper reads of it. Ready with
     /// `false` when the client closed before sending another request.
     fn poll_next_request(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
-        let mut peeked = vec![0u8; 1024];
+        let mut peeked = vec![0u8; stream_connections::FIRST_PEEK];
         loop {
             if let Some(retry) = self.retry.as_mut() {
                 ready!(retry.as_mut().poll(cx));
@@ -128,20 +125,22 @@ impl HandoffIo {
                     Reading::InRequest(len)
                 }
                 NextRequest::Undelimited => Reading::Unfollowed,
-                NextRequest::Incomplete if len == peeked.len() && len < MAX_HEAD => {
-                    peeked.resize(MAX_HEAD, 0);
-                    continue;
+                NextRequest::Incomplete => {
+                    match stream_connections::partial_head(
+                        &mut peeked,
+                        len,
+                        &mut self.partial_waits,
+                    ) {
+                        PartialHead::PeekAgain => continue,
+                        PartialHead::Wait(delay) => {
+                            self.retry = Some(Box::pin(tokio::time::sleep(delay)));
+                            continue;
+                        }
+                        PartialHead::TooLong => Reading::Unfollowed,
+                    }
                 }
-                NextRequest::Incomplete if len < MAX_HEAD => {
-                    // Peeking again at once would see the same bytes.
-                    let delay = stream_connections::partial_head_retry(self.partial);
-                    self.partial += 1;
-                    self.retry = Some(Box::pin(tokio::time::sleep(delay)));
-                    continue;
-                }
-                NextRequest::Incomplete => Reading::Unfollowed,
             };
-            self.partial = 0;
+            self.partial_waits = 0;
             return Poll::Ready(Ok(true));
         }
     }
@@ -149,16 +148,18 @@ impl HandoffIo {
 
 /// Reads a request head: a progress stream, or how long the request is.
 fn next_request(bytes: &[u8]) -> NextRequest {
-    if let Recognised::Stream(request) = stream_connections::recognise(bytes) {
-        return NextRequest::Stream(request);
-    }
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
     match parsed.parse(bytes) {
-        Ok(httparse::Status::Complete(head_len)) => match body_length(&parsed) {
-            Some(body) => NextRequest::Delimited(head_len as u64 + body),
-            None => NextRequest::Undelimited,
-        },
+        Ok(httparse::Status::Complete(head_len)) => {
+            if let Some(request) = stream_connections::stream_request(&parsed, head_len) {
+                return NextRequest::Stream(Box::new(request));
+            }
+            match body_length(&parsed) {
+                Some(body) => NextRequest::Delimited(head_len as u64 + body),
+                None => NextRequest::Undelimited,
+            }
+        }
         Ok(httparse::Status::Partial) => NextRequest::Incomplete,
         Err(_) => NextRequest::Undelimited,
     }

@@ -31,8 +31,11 @@ use tokio::sync::watch;
 /// The longest request head looked at; a longer one is left to hyper (which refuses it).
 pub const MAX_HEAD: usize = 8 * 1024;
 
+/// The first size a request head is peeked at with; grown to [`MAX_HEAD`] when it is full.
+pub const FIRST_PEEK: usize = 1024;
+
 /// The most header lines looked at; more are left to hyper.
-const MAX_HEADERS: usize = 64;
+pub const MAX_HEADERS: usize = 64;
 
 /// How the route's requests begin.
 const PATH_PREFIX: &[u8] = b"GET /api/containers/";
@@ -44,11 +47,32 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a stream that is opening when the server starts stopping may take to be answered.
 const ANSWER_WHILE_STOPPING: Duration = Duration::from_secs(5);
 
-/// How long to wait before peeking again at a request head that has not fully arrived, the
-/// `attempt`th time (from 0): 5 ms, doubling up to 160 ms, so a client that sends its head a
-/// few bytes at a time costs a handful of peeks a second rather than 200.
-pub fn partial_head_retry(attempt: u32) -> Duration {
-    Duration::from_millis(5 << attempt.min(5))
+/// What to do about a request head that has not fully arrived.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PartialHead {
+    /// The peek filled the buffer, now grown: peek again at once.
+    PeekAgain,
+    /// Everything sent so far was seen: peeking again at once would see the same bytes.
+    Wait(Duration),
+    /// Over [`MAX_HEAD`]: left to hyper (which refuses it).
+    TooLong,
+}
+
+/// Decides for a head found incomplete in the first `peeked` bytes of `buffer` (a peek buffer
+/// of [`FIRST_PEEK`] bytes, grown here to [`MAX_HEAD`] when full). `waits` counts the waits so
+/// far: 5 ms, doubling up to 160 ms, so a client that sends its head a few bytes at a time costs
+/// a handful of peeks a second rather than 200.
+pub fn partial_head(buffer: &mut Vec<u8>, peeked: usize, waits: &mut u32) -> PartialHead {
+    if peeked >= MAX_HEAD {
+        return PartialHead::TooLong;
+    }
+    if peeked == buffer.len() {
+        buffer.resize(MAX_HEAD, 0);
+        return PartialHead::PeekAgain;
+    }
+    let delay = Duration::from_millis(5 << (*waits).min(5));
+    *waits += 1;
+    PartialHead::Wait(delay)
 }
 
 /// A progress-stream request, parsed from the connection's first bytes (still in the socket).
@@ -96,7 +120,10 @@ pub fn recognise(bytes: &[u8]) -> Recognised {
 }
 
 /// The request, when nothing about it needs more than this module does.
-fn stream_request(parsed: &httparse::Request<'_, '_>, head_len: usize) -> Option<StreamRequest> {
+pub fn stream_request(
+    parsed: &httparse::Request<'_, '_>,
+    head_len: usize,
+) -> Option<StreamRequest> {
     let path = parsed.path?;
     let route_path = path.split('?').next().unwrap_or(path);
     if parsed.method != Some("GET") || !crate::progress::is_route_path(route_path) {
@@ -402,15 +429,29 @@ pub async fn write_chunk<W: tokio::io::AsyncWrite + Unpin>(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn a_partial_head_is_looked_at_less_often_the_longer_it_takes() {
-        let delays: Vec<u64> = (0..8)
-            .map(|attempt| super::partial_head_retry(attempt).as_millis() as u64)
+    fn a_partial_head_is_peeked_at_in_full_then_less_often_the_longer_it_takes() {
+        let mut buffer = vec![0u8; FIRST_PEEK];
+        let mut waits = 0;
+        assert_eq!(
+            partial_head(&mut buffer, FIRST_PEEK, &mut waits),
+            PartialHead::PeekAgain
+        );
+        assert_eq!(buffer.len(), MAX_HEAD);
+        let delays: Vec<u128> = (0..8)
+            .map(|_| match partial_head(&mut buffer, 1500, &mut waits) {
+                PartialHead::Wait(delay) => delay.as_millis(),
+                other => panic!("{other:?}"),
+            })
             .collect();
         assert_eq!(delays, [5, 10, 20, 40, 80, 160, 160, 160]);
+        assert_eq!(
+            partial_head(&mut buffer, MAX_HEAD, &mut waits),
+            PartialHead::TooLong
+        );
     }
-
-    use super::*;
 
     fn request(bytes: &[u8]) -> Recognised {
         recognise(bytes)
