@@ -53,6 +53,15 @@ pub(crate) async fn open_on_the_server(app: &TestApp, container: ContainerId) {
     .await;
 }
 
+/// Waits until the server has let go of the container's stream (the stream ended or the client
+/// left).
+pub(crate) async fn let_go_on_the_server(app: &TestApp, container: ContainerId) {
+    eventually("the server let go of the stream", || async {
+        app.ctx.progress.stream_count(container) == 0
+    })
+    .await;
+}
+
 /// A response as read from the socket until the server closed it.
 pub(crate) struct RawResponse {
     pub(crate) status_line: String,
@@ -165,10 +174,7 @@ async fn a_stream_on_a_fresh_connection_is_chunked_live_and_closed_after_its_las
     );
     assert!(body.contains("\nid: 2\nevent: progress\n"), "{body}");
     assert!(body.contains(r#""kind":"complete""#), "{body}");
-    eventually("the server let go of the stream", || async {
-        app.ctx.progress.stream_count(container) == 0
-    })
-    .await;
+    let_go_on_the_server(&app, container).await;
 }
 
 #[tokio::test]
@@ -247,10 +253,7 @@ async fn a_client_that_hangs_up_frees_its_stream_and_subscription() {
     assert!(head.starts_with("http/1.1 200 ok\r\n"), "{head}");
     assert!(head.contains("\r\nconnection: close\r\n"), "{head}");
     drop(socket);
-    eventually("the server notices the client left", || async {
-        app.ctx.progress.stream_count(container) == 0
-    })
-    .await;
+    let_go_on_the_server(&app, container).await;
     eventually("the channel is unsubscribed", || async {
         app.subscribers(container).await == 0
     })

@@ -2,14 +2,14 @@
 //! a browser reuses a kept-alive connection for its EventSource (`server::keep_alive_handoff`).
 
 use crate::http1_streams::{
-    RawResponse, head_end, host, open_on_the_server, progress_request, read_to_close,
-    session_cookie, stoppable_server,
+    RawResponse, head_end, host, let_go_on_the_server, open_on_the_server, progress_request,
+    read_to_close, session_cookie, stoppable_server,
 };
 use domain::container::Lifecycle;
 use domain::event::EventKind;
 use std::time::Duration;
 use testkit::fixtures::progress_event as event;
-use testkit::server::{TestApp, eventually};
+use testkit::server::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -135,10 +135,7 @@ async fn a_stream_opened_after_other_requests_on_a_kept_alive_connection_is_serv
     assert_eq!(stream.header("transfer-encoding"), Some("chunked"));
     assert_eq!(stream.header("connection"), Some("close"));
     assert_eq!(event_ids(&stream.dechunked()), [1, 2]);
-    eventually("the server let go of the stream", || async {
-        app.ctx.progress.stream_count(container) == 0
-    })
-    .await;
+    let_go_on_the_server(&app, container).await;
 }
 
 /// Where the stream cannot be handed over (earlier responses still under way, or a request body
