@@ -10,12 +10,14 @@
 //! - [`procs`]: the release binaries as processes, their memory and Redis connections.
 //! - [`fixtures`]: users, sessions, containers and stored events.
 //! - [`sse`]: a raw-socket progress-stream client.
+//! - [`machine`]: how quiet the cores are before anything is timed.
 //! - [`pickup`], [`jobs`], [`streams`], [`pipeline`], [`takeover`], [`worker_idle`],
 //!   [`appsize`]: one section each.
 
 mod appsize;
 mod fixtures;
 mod jobs;
+mod machine;
 mod pickup;
 mod pipeline;
 mod procs;
@@ -119,6 +121,14 @@ async fn main() -> anyhow::Result<()> {
         require_binary(&env.bin("server"))?;
         require_binary(&env.bin("worker"))?;
         backend::db::run_migrations(&env.database_url).await?;
+    }
+    if runs(Section::Pickup)
+        || runs(Section::Jobs)
+        || runs(Section::Streams)
+        || runs(Section::Takeover)
+    {
+        // Blocks this thread on purpose: nothing else may run while it measures.
+        machine::run(&mut report, std::time::Duration::from_secs(5));
     }
     if runs(Section::Pickup) {
         let result = pickup::run(&mut report, &env.redis_url, args.pickup_jobs).await;

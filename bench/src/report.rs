@@ -160,6 +160,11 @@ impl Samples {
     pub fn max(&self) -> Duration {
         self.0.last().copied().unwrap_or_default()
     }
+
+    /// How many samples are longer than `limit`.
+    pub fn count_over(&self, limit: Duration) -> usize {
+        self.0.len() - self.0.partition_point(|sample| *sample <= limit)
+    }
 }
 
 /// A duration in milliseconds with three significant decimals.
@@ -182,4 +187,19 @@ pub fn mb_from_kib(kib: u64) -> String {
 /// A size in kB (1,000 bytes).
 pub fn kb(bytes: usize) -> String {
     format!("{:.1} kB", bytes as f64 / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_count_only_what_is_strictly_over_the_limit() {
+        let samples = Samples::new([12, 3, 10, 7, 15].map(Duration::from_millis).to_vec());
+        assert_eq!(samples.count_over(Duration::from_millis(10)), 2);
+        assert_eq!(samples.count_over(Duration::from_millis(15)), 0);
+        assert_eq!(samples.count_over(Duration::ZERO), 5);
+        assert_eq!(samples.percentile(50.0), Duration::from_millis(10));
+        assert_eq!(samples.max(), Duration::from_millis(15));
+    }
 }

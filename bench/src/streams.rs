@@ -387,11 +387,16 @@ async fn latency(
     }
     let mut samples = Vec::with_capacity(count * usize::try_from(rounds).unwrap_or(0));
     let mut finished_streams = Vec::with_capacity(count);
+    // Per timed event, when its last frame arrived.
+    let mut round_ends = vec![Duration::ZERO; usize::try_from(rounds)?];
     for reader in readers {
         let (times, stream) = reader.await??;
         finished_streams.push(stream);
         for (index, at) in times.into_iter().enumerate().skip(usize::try_from(warmup)?) {
-            samples.push(at - published_at[index]);
+            let latency = at - published_at[index];
+            samples.push(latency);
+            let round_end = &mut round_ends[index - usize::try_from(warmup)?];
+            *round_end = (*round_end).max(latency);
         }
     }
     let fanout = FanoutBuckets::scrape(target.addr)
@@ -404,6 +409,7 @@ async fn latency(
         .context("closed streams should release their channel")?;
 
     let samples = Samples::new(samples);
+    let round_ends = Samples::new(round_ends);
     let p99 = samples.percentile(99.0);
     report.add(
         format!("publish -> SSE frame latency, {count} stream(s) ({label})"),
@@ -413,11 +419,15 @@ async fn latency(
             std::thread::available_parallelism().map_or(0, |n| n.get())
         ),
         format!(
-            "p50 {} / p99 {} (CPU per frame: server {:.1} µs, bench client {:.1} µs)",
+            "p50 {} / p99 {} (CPU per frame: server {:.1} µs, bench client {:.1} µs; last frame of an event: median {}, slowest {}, after 10 ms in {} of {} events)",
             ms(samples.percentile(50.0)),
             ms(p99),
             server_cpu.as_secs_f64() * 1e6 / samples.len().max(1) as f64,
-            client_cpu.as_secs_f64() * 1e6 / samples.len().max(1) as f64
+            client_cpu.as_secs_f64() * 1e6 / samples.len().max(1) as f64,
+            ms(round_ends.percentile(50.0)),
+            ms(round_ends.max()),
+            round_ends.count_over(Duration::from_millis(10)),
+            round_ends.len()
         ),
         "p99 <= 10 ms",
         Verdict::of(p99 <= Duration::from_millis(10)),
