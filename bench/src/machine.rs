@@ -1,9 +1,11 @@
 //! How quiet the machine is: the latency rows are only as good as the cores they run on. One
 //! busy thread per core reads the clock for a few seconds; a jump of a millisecond or more means
 //! its core was taken away meanwhile (by another process, the kernel or, in a virtual machine,
-//! the hypervisor). On a quiet machine no such jump reaches 2 ms.
+//! the hypervisor). On a quiet machine no such jump reaches 2 ms. And what the kernel charges
+//! for one small loopback TCP frame today, since that is most of a progress frame's cost.
 
 use crate::report::{Report, Verdict, ms};
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 /// The shortest gap counted as a stall.
@@ -57,6 +59,26 @@ fn busy_loop(duration: Duration) -> Stalls {
     }
 }
 
+/// What one small write over loopback TCP costs on this machine now, read at the other end in
+/// the same thread (no wake-ups): the kernel's share of every progress frame over HTTP/1.1, so
+/// runs on a faster or slower day can be told apart.
+fn loopback_write_and_read() -> std::io::Result<Duration> {
+    const FRAME: usize = 200;
+    const ROUNDS: u32 = 20_000;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    let mut sender = std::net::TcpStream::connect(listener.local_addr()?)?;
+    let (mut receiver, _) = listener.accept()?;
+    sender.set_nodelay(true)?;
+    let frame = [b'x'; FRAME];
+    let mut read = [0; FRAME];
+    let start = Instant::now();
+    for _ in 0..ROUNDS {
+        sender.write_all(&frame)?;
+        receiver.read_exact(&mut read)?;
+    }
+    Ok(start.elapsed() / ROUNDS)
+}
+
 pub fn run(report: &mut Report, duration: Duration) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     eprintln!("==> machine: one busy thread per core for {duration:?}");
@@ -87,6 +109,21 @@ pub fn run(report: &mut Report, duration: Duration) {
         "- (quiet: no stall of 2 ms)",
         Verdict::Info,
     );
+    match loopback_write_and_read() {
+        Ok(cost) => report.add(
+            "machine: one loopback TCP frame",
+            "a 200-byte write on a loopback TCP connection and its read at the other end, in one thread, 20,000 times",
+            format!("{:.1} µs", cost.as_secs_f64() * 1e6),
+            "-",
+            Verdict::Info,
+        ),
+        Err(e) => report.not_measured(
+            "machine: one loopback TCP frame",
+            "",
+            "",
+            format!("failed: {e}"),
+        ),
+    }
 }
 
 #[cfg(test)]
