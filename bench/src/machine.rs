@@ -11,6 +11,12 @@ use std::time::{Duration, Instant};
 /// The shortest gap counted as a stall.
 const STALL: Duration = Duration::from_millis(1);
 
+/// The size of the loopback frame timed, about one progress event's.
+const FRAME: usize = 200;
+
+/// How many loopback frames are timed.
+const FRAMES: u32 = 20_000;
+
 /// What one busy thread saw.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Stalls {
@@ -63,8 +69,6 @@ fn busy_loop(duration: Duration) -> Stalls {
 /// the same thread (no wake-ups): the kernel's share of every progress frame over HTTP/1.1, so
 /// runs on a faster or slower day can be told apart.
 fn loopback_write_and_read() -> std::io::Result<Duration> {
-    const FRAME: usize = 200;
-    const ROUNDS: u32 = 20_000;
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
     let mut sender = std::net::TcpStream::connect(listener.local_addr()?)?;
     let (mut receiver, _) = listener.accept()?;
@@ -72,11 +76,11 @@ fn loopback_write_and_read() -> std::io::Result<Duration> {
     let frame = [b'x'; FRAME];
     let mut read = [0; FRAME];
     let start = Instant::now();
-    for _ in 0..ROUNDS {
+    for _ in 0..FRAMES {
         sender.write_all(&frame)?;
         receiver.read_exact(&mut read)?;
     }
-    Ok(start.elapsed() / ROUNDS)
+    Ok(start.elapsed() / FRAMES)
 }
 
 pub fn run(report: &mut Report, duration: Duration) {
@@ -112,7 +116,9 @@ pub fn run(report: &mut Report, duration: Duration) {
     match loopback_write_and_read() {
         Ok(cost) => report.add(
             "machine: one loopback TCP frame",
-            "a 200-byte write on a loopback TCP connection and its read at the other end, in one thread, 20,000 times",
+            format!(
+                "a {FRAME}-byte write on a loopback TCP connection and its read at the other end, in one thread, {FRAMES} times"
+            ),
             format!("{:.1} µs", cost.as_secs_f64() * 1e6),
             "-",
             Verdict::Info,

@@ -389,13 +389,14 @@ async fn latency(
     let mut finished_streams = Vec::with_capacity(count);
     // Per timed event, when its last frame arrived.
     let mut round_ends = vec![Duration::ZERO; usize::try_from(rounds)?];
+    let untimed = usize::try_from(warmup)?;
     for reader in readers {
         let (times, stream) = reader.await??;
         finished_streams.push(stream);
-        for (index, at) in times.into_iter().enumerate().skip(usize::try_from(warmup)?) {
+        for (index, at) in times.into_iter().enumerate().skip(untimed) {
             let latency = at - published_at[index];
             samples.push(latency);
-            let round_end = &mut round_ends[index - usize::try_from(warmup)?];
+            let round_end = &mut round_ends[index - untimed];
             *round_end = (*round_end).max(latency);
         }
     }
